@@ -1,0 +1,66 @@
+import { isOurCryptoKey } from "../keys/crypto-key.js";
+import { invalidAccess } from "../webcrypto-errors.js";
+
+/**
+ * WebIDL conversions of SubtleCrypto's arguments, with Node's error types: a missing argument or
+ * one of the wrong type is a TypeError.
+ */
+export function requireArguments(args: ArrayLike<unknown>, count: number, method: string): void {
+  if (args.length < count) {
+    throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': ${count} arguments required, but only ${args.length} present.`);
+  }
+}
+
+const ordinal = (n: number) => ["1st", "2nd", "3rd", "4th", "5th", "6th", "7th"][n - 1] ?? `${n}th`;
+
+/** Copies a BufferSource: the spec takes the bytes at call time, and we hand them to another thread. */
+export function bufferSource(value: unknown, method: string, position: number): Buffer {
+  if (value instanceof ArrayBuffer) return Buffer.from(new Uint8Array(value));
+  if (ArrayBuffer.isView(value)) return Buffer.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+  throw new TypeError(
+    `Failed to execute '${method}' on 'SubtleCrypto': ${ordinal(position)} argument is not instance of ArrayBuffer, Buffer, TypedArray, or DataView.`,
+  );
+}
+
+export function isBufferSource(value: unknown): boolean {
+  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+}
+
+/** A CryptoKey of ours. Node's own keys are CryptoKeys too, but their material is not on our token. */
+export function cryptoKey(value: unknown, method: string, position: number): CryptoKey {
+  if (isOurCryptoKey(value)) return value;
+  if (typeof globalThis.CryptoKey === "function" && value instanceof globalThis.CryptoKey) {
+    throw invalidAccess(
+      `The ${ordinal(position)} argument to '${method}' is a CryptoKey of another implementation (such as Node's own); import its material into the token first`,
+    );
+  }
+  throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': ${ordinal(position)} argument is not of type CryptoKey.`);
+}
+
+const formats = ["raw", "spki", "pkcs8", "jwk"] as const;
+export type KeyFormatName = (typeof formats)[number];
+
+export function keyFormat(value: unknown, method: string): KeyFormatName {
+  if (!formats.includes(value as KeyFormatName)) {
+    throw new TypeError(
+      `Failed to execute '${method}' on 'SubtleCrypto': 1st argument value '${String(value)}' is not a valid enum value of type KeyFormat.`,
+    );
+  }
+  return value as KeyFormatName;
+}
+
+const usageNames: KeyUsage[] = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];
+
+export function keyUsages(value: unknown, method: string, position: number): KeyUsage[] {
+  if (typeof value !== "object" || value === null || typeof (value as Iterable<unknown>)[Symbol.iterator] !== "function") {
+    throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': ${ordinal(position)} argument is not a sequence of KeyUsage.`);
+  }
+  const usages = new Set<KeyUsage>();
+  for (const usage of value as Iterable<unknown>) {
+    if (!usageNames.includes(usage as KeyUsage)) {
+      throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': '${String(usage)}' is not a valid enum value of type KeyUsage.`);
+    }
+    usages.add(usage as KeyUsage);
+  }
+  return [...usages];
+}

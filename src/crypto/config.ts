@@ -1,0 +1,62 @@
+import { TokenError } from "../token/token-error.js";
+import type { TokenOptions } from "../token/token.js";
+import { isPkcs11Uri, parsePkcs11Uri, readPinSource, resolveModuleName } from "./pkcs11-uri.js";
+
+/**
+ * The constructor's object form, with node-webcrypto-p11's names so that its users can switch by
+ * changing an import.
+ */
+export interface CryptoParams {
+  /** Path of the PKCS#11 module. */
+  library: string;
+  /** Initialization string for modules that take one (NSS softokn: "configdir='sql:/path' ..."). */
+  libraryParameters?: string;
+  /** A name for this provider (informational). */
+  name?: string;
+  /** Index among the slots that have a token. Default 0. */
+  slot?: number;
+  /** Select the token by its label. */
+  tokenLabel?: string;
+  /** Select the token by its serial number. */
+  tokenSerial?: string;
+  /** User PIN: logs in at construction. Or log in later with crypto.login(pin). */
+  pin?: string;
+  /** Read/write sessions, needed to create token objects. Default true. */
+  readWrite?: boolean;
+  /** Most sessions used at once for operations. Default 8. */
+  poolSize?: number;
+}
+
+export interface ResolvedConfig extends TokenOptions {
+  name?: string;
+}
+
+function fromUri(uri: string): ResolvedConfig {
+  const parsed = parsePkcs11Uri(uri);
+  const library = parsed.modulePath ?? (parsed.moduleName !== undefined ? resolveModuleName(parsed.moduleName) : undefined);
+  if (library === undefined) {
+    throw new TokenError("The PKCS#11 URI names no module: add ?module-path=/path/to/module.so", { code: "MODULE_NOT_FOUND" });
+  }
+  return {
+    library,
+    libraryParameters: parsed.libraryParameters,
+    tokenLabel: parsed.token,
+    tokenSerial: parsed.serial,
+    manufacturer: parsed.manufacturer,
+    model: parsed.model,
+    slotId: parsed.slotId,
+    pin: parsed.pinValue ?? (parsed.pinSource !== undefined ? readPinSource(parsed.pinSource) : undefined),
+  };
+}
+
+export function resolveConfig(config: CryptoParams | string): ResolvedConfig {
+  if (typeof config === "string") {
+    if (!isPkcs11Uri(config)) throw new TypeError('A string configuration must be a PKCS#11 URI ("pkcs11:...")');
+    return fromUri(config);
+  }
+  if (typeof config !== "object" || config === null) {
+    throw new TypeError("new Crypto() takes a configuration object ({ library, slot, pin, ... }) or a PKCS#11 URI");
+  }
+  if (config.pin !== undefined && typeof config.pin !== "string") throw new TypeError("pin must be a string");
+  return { ...config };
+}

@@ -1,0 +1,155 @@
+import { notSupported } from "../webcrypto-errors.js";
+
+/**
+ * The Web Crypto spec's "normalize an algorithm": pick the registered algorithm for the operation
+ * by case-insensitive name, then convert the caller's object to that algorithm's parameter
+ * dictionary with WebIDL's rules. Errors follow Node's: an unknown name is NotSupportedError, a
+ * missing or mistyped member is TypeError. Members not in the dictionary (including our storage
+ * extensions) are dropped.
+ */
+export type Operation = "digest" | "generateKey" | "importKey" | "sign" | "verify" | "encrypt" | "decrypt";
+
+type MemberType = "hash" | "BufferSource" | "octet" | "unsigned short" | "unsigned long" | "BigInteger" | "DOMString";
+
+interface Member {
+  name: string;
+  type: MemberType;
+  required?: boolean;
+}
+
+interface Dictionary {
+  name: string;
+  members: Member[];
+}
+
+const none: Dictionary = { name: "Algorithm", members: [] };
+const hashed = (name: string, extra: Member[] = []): Dictionary => ({
+  name,
+  members: [{ name: "hash", type: "hash", required: true }, ...extra],
+});
+const rsaKeyGen = hashed("RsaHashedKeyGenParams", [
+  { name: "modulusLength", type: "unsigned long", required: true },
+  { name: "publicExponent", type: "BigInteger", required: true },
+]);
+const ecNamed = (name: string): Dictionary => ({ name, members: [{ name: "namedCurve", type: "DOMString", required: true }] });
+const aesGcm: Dictionary = {
+  name: "AesGcmParams",
+  members: [
+    { name: "iv", type: "BufferSource", required: true },
+    { name: "additionalData", type: "BufferSource" },
+    { name: "tagLength", type: "octet" },
+  ],
+};
+
+/** What each operation accepts: canonical algorithm name -> parameter dictionary. */
+const registry: Record<Operation, Record<string, Dictionary>> = {
+  digest: { "SHA-1": none, "SHA-256": none, "SHA-384": none, "SHA-512": none },
+  generateKey: {
+    ECDSA: ecNamed("EcKeyGenParams"),
+    "RSASSA-PKCS1-v1_5": rsaKeyGen,
+    "RSA-PSS": rsaKeyGen,
+    HMAC: hashed("HmacKeyGenParams", [{ name: "length", type: "unsigned long" }]),
+    "AES-GCM": { name: "AesKeyGenParams", members: [{ name: "length", type: "unsigned short", required: true }] },
+  },
+  importKey: {
+    ECDSA: ecNamed("EcKeyImportParams"),
+    "RSASSA-PKCS1-v1_5": hashed("RsaHashedImportParams"),
+    "RSA-PSS": hashed("RsaHashedImportParams"),
+    HMAC: hashed("HmacImportParams", [{ name: "length", type: "unsigned long" }]),
+    "AES-GCM": none,
+  },
+  sign: {
+    ECDSA: hashed("EcdsaParams"),
+    "RSASSA-PKCS1-v1_5": none,
+    "RSA-PSS": { name: "RsaPssParams", members: [{ name: "saltLength", type: "unsigned long", required: true }] },
+    HMAC: none,
+  },
+  verify: {} as Record<string, Dictionary>,
+  encrypt: { "AES-GCM": aesGcm },
+  decrypt: { "AES-GCM": aesGcm },
+};
+registry.verify = registry.sign;
+
+/** Every algorithm name this implementation knows for any operation (for capability listings). */
+export function registeredAlgorithms(operation: Operation): string[] {
+  return Object.keys(registry[operation]);
+}
+
+export type NormalizedAlgorithm = { name: string } & Record<string, unknown>;
+
+const ranges: Record<"octet" | "unsigned short" | "unsigned long", number> = {
+  octet: 0xff,
+  "unsigned short": 0xffff,
+  "unsigned long": 0xffffffff,
+};
+
+function copyBufferSource(value: unknown, member: string, dictionary: string): Uint8Array {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
+  if (ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  }
+  throw new TypeError(`Failed to normalize algorithm: '${member}' of '${dictionary}' is not an ArrayBuffer or ArrayBufferView`);
+}
+
+/** WebIDL [EnforceRange] integer conversion. */
+function enforceRange(value: unknown, type: keyof typeof ranges, member: string, dictionary: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number)) {
+    throw new TypeError(`Failed to normalize algorithm: '${member}' of '${dictionary}' is not a finite number`);
+  }
+  const integer = Math.trunc(number);
+  if (integer < 0 || integer > ranges[type]) {
+    throw new TypeError(
+      `Failed to normalize algorithm: '${member}' of '${dictionary}' is outside the expected range of 0 to ${ranges[type]}`,
+    );
+  }
+  return integer;
+}
+
+function convertMember(value: unknown, member: Member, dictionary: string): unknown {
+  switch (member.type) {
+    case "hash":
+      return normalizeAlgorithm(value, "digest");
+    case "BufferSource":
+      return copyBufferSource(value, member.name, dictionary);
+    case "BigInteger":
+      if (!(value instanceof Uint8Array)) {
+        throw new TypeError(`Failed to normalize algorithm: '${member.name}' of '${dictionary}' is not a Uint8Array`);
+      }
+      return new Uint8Array(value);
+    case "DOMString":
+      return String(value);
+    default:
+      return enforceRange(value, member.type, member.name, dictionary);
+  }
+}
+
+export function normalizeAlgorithm(algorithm: unknown, operation: Operation): NormalizedAlgorithm {
+  if (typeof algorithm === "string") return normalizeAlgorithm({ name: algorithm }, operation);
+  if (typeof algorithm !== "object" || algorithm === null) {
+    throw new TypeError("Failed to normalize algorithm: the algorithm must be an object or a string");
+  }
+  const given = algorithm as Record<string, unknown>;
+  if (given.name === undefined) {
+    throw new TypeError("Failed to normalize algorithm: 'name' is required in 'Algorithm'");
+  }
+  const wanted = String(given.name).toUpperCase();
+  const entries = registry[operation];
+  const name = Object.keys(entries).find((candidate) => candidate.toUpperCase() === wanted);
+  if (name === undefined) throw notSupported("Unrecognized algorithm name");
+  const dictionary = entries[name];
+  const result: NormalizedAlgorithm = { name };
+  for (const member of dictionary.members) {
+    const value = given[member.name];
+    if (value === undefined) {
+      if (member.required) {
+        throw new TypeError(
+          `Failed to normalize algorithm: '${member.name}' is required in '${dictionary.name}'`,
+        );
+      }
+      continue;
+    }
+    result[member.name] = convertMember(value, member, dictionary.name);
+  }
+  return result;
+}

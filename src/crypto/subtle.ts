@@ -1,0 +1,158 @@
+import { keyObjectOf } from "../keys/crypto-key.js";
+import { readStorageOptions } from "../keys/key-template.js";
+import type { AlgorithmProvider, NormalizedAlgorithm } from "../mechanisms/provider.js";
+import type { Token } from "../token/token.js";
+import { dataError, invalidAccess, notSupported } from "../webcrypto-errors.js";
+import { providers } from "./algorithms.js";
+import { bufferSource, cryptoKey, isBufferSource, keyFormat, keyUsages, requireArguments } from "./arguments.js";
+import { normalizeAlgorithm, type Operation } from "./normalize.js";
+
+type Method = Exclude<keyof AlgorithmProvider, "name">;
+
+function providerFor(algorithm: NormalizedAlgorithm, method: Method): AlgorithmProvider & Required<Pick<AlgorithmProvider, Method>> {
+  const provider = providers.get(algorithm.name);
+  if (!provider?.[method]) throw notSupported(`${algorithm.name} ${method} is not implemented`);
+  return provider as AlgorithmProvider & Required<Pick<AlgorithmProvider, Method>>;
+}
+
+/** The checks every operation with a key makes, in Node's order: same algorithm, then usage. */
+function checkKeyFor(key: CryptoKey, algorithm: NormalizedAlgorithm, usage: KeyUsage, action: string) {
+  if (key.algorithm.name !== algorithm.name || !key.usages.includes(usage)) {
+    throw invalidAccess(`Unable to use this key to ${action}`);
+  }
+  return keyObjectOf(key)!;
+}
+
+/**
+ * SubtleCrypto on a PKCS#11 token. Each method converts and checks its arguments the way Node's
+ * WebCrypto does (same error types in the same order), normalizes the algorithm, and hands the
+ * work to the algorithm's provider in src/mechanisms/. Keys carry their own token, so a key works
+ * with any SubtleCrypto of this library; new keys are made on this one's token.
+ */
+export class SubtleCrypto {
+  readonly #token: Token;
+
+  /** @internal Made by Crypto. */
+  constructor(token: Token) {
+    this.#token = token;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "SubtleCrypto";
+  }
+
+  async digest(algorithm: AlgorithmIdentifier, data: BufferSource): Promise<ArrayBuffer> {
+    requireArguments(arguments, 2, "digest");
+    const bytes = bufferSource(data, "digest", 2);
+    const normalized = normalizeAlgorithm(algorithm, "digest");
+    return providerFor(normalized, "digest").digest(this.#token, normalized, bytes);
+  }
+
+  async generateKey(algorithm: AlgorithmIdentifier, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey | CryptoKeyPair>;
+  async generateKey(algorithm: unknown, extractable: unknown, usages: unknown): Promise<CryptoKey | CryptoKeyPair> {
+    requireArguments(arguments, 3, "generateKey");
+    const usageList = keyUsages(usages, "generateKey", 3);
+    const normalized = normalizeAlgorithm(algorithm, "generateKey");
+    const storage = readStorageOptions(algorithm);
+    return providerFor(normalized, "generateKey").generateKey(this.#token, {
+      algorithm: normalized,
+      extractable: Boolean(extractable),
+      usages: usageList,
+      storage,
+    });
+  }
+
+  async importKey(format: KeyFormat, keyData: BufferSource | JsonWebKey, algorithm: AlgorithmIdentifier, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
+  async importKey(format: unknown, keyData: unknown, algorithm: unknown, extractable: unknown, usages: unknown): Promise<CryptoKey> {
+    requireArguments(arguments, 5, "importKey");
+    const formatName = keyFormat(format, "importKey");
+    let data: Buffer | JsonWebKey;
+    if (formatName === "jwk") {
+      // Node answers a JWK that is not an object (a buffer, say) with DataError, not TypeError.
+      if (typeof keyData !== "object" || keyData === null || isBufferSource(keyData)) throw dataError("Invalid keyData");
+      data = { ...(keyData as JsonWebKey) };
+    } else {
+      data = bufferSource(keyData, "importKey", 2);
+    }
+    const usageList = keyUsages(usages, "importKey", 5);
+    const normalized = normalizeAlgorithm(algorithm, "importKey");
+    return providerFor(normalized, "importKey").importKey(this.#token, formatName, data, {
+      algorithm: normalized,
+      extractable: Boolean(extractable),
+      usages: usageList,
+      storage: readStorageOptions(algorithm),
+    });
+  }
+
+  async exportKey(format: "jwk", key: CryptoKey): Promise<JsonWebKey>;
+  async exportKey(format: Exclude<KeyFormat, "jwk">, key: CryptoKey): Promise<ArrayBuffer>;
+  async exportKey(format: KeyFormat, key: CryptoKey): Promise<ArrayBuffer | JsonWebKey>;
+  async exportKey(format: unknown, key: unknown): Promise<ArrayBuffer | JsonWebKey> {
+    requireArguments(arguments, 2, "exportKey");
+    const formatName = keyFormat(format, "exportKey");
+    const theKey = cryptoKey(key, "exportKey", 2);
+    const ref = keyObjectOf(theKey)!;
+    // The spec's name; Node 20 says "InvalidAccessException" here, a bug fixed in later Node versions.
+    if (!theKey.extractable) throw invalidAccess("key is not extractable");
+    const provider = providers.get(theKey.algorithm.name);
+    if (!provider?.exportKey) throw notSupported(`Exporting ${theKey.algorithm.name} keys is not implemented`);
+    return provider.exportKey(formatName, theKey, ref);
+  }
+
+  async sign(algorithm: AlgorithmIdentifier | RsaPssParams | EcdsaParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
+    requireArguments(arguments, 3, "sign");
+    const theKey = cryptoKey(key, "sign", 2);
+    const bytes = bufferSource(data, "sign", 3);
+    const normalized = normalizeAlgorithm(algorithm, "sign");
+    const ref = checkKeyFor(theKey, normalized, "sign", "sign");
+    return providerFor(normalized, "sign").sign(normalized, theKey, ref, bytes);
+  }
+
+  async verify(
+    algorithm: AlgorithmIdentifier | RsaPssParams | EcdsaParams,
+    key: CryptoKey,
+    signature: BufferSource,
+    data: BufferSource,
+  ): Promise<boolean> {
+    requireArguments(arguments, 4, "verify");
+    const theKey = cryptoKey(key, "verify", 2);
+    const signatureBytes = bufferSource(signature, "verify", 3);
+    const bytes = bufferSource(data, "verify", 4);
+    const normalized = normalizeAlgorithm(algorithm, "verify");
+    const ref = checkKeyFor(theKey, normalized, "verify", "verify");
+    return providerFor(normalized, "verify").verify(normalized, theKey, ref, signatureBytes, bytes);
+  }
+
+  async encrypt(algorithm: AlgorithmIdentifier | AesGcmParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
+    return this.cipher("encrypt", algorithm, key, data, arguments.length);
+  }
+
+  async decrypt(algorithm: AlgorithmIdentifier | AesGcmParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
+    return this.cipher("decrypt", algorithm, key, data, arguments.length);
+  }
+
+  private async cipher(operation: "encrypt" | "decrypt", algorithm: unknown, key: unknown, data: unknown, count: number) {
+    requireArguments({ length: count }, 3, operation);
+    const theKey = cryptoKey(key, operation, 2);
+    const bytes = bufferSource(data, operation, 3);
+    const normalized = normalizeAlgorithm(algorithm, operation satisfies Operation);
+    const ref = checkKeyFor(theKey, normalized, operation, operation);
+    return providerFor(normalized, operation)[operation](normalized, theKey, ref, bytes);
+  }
+
+  async deriveBits(): Promise<ArrayBuffer> {
+    throw notSupported("deriveBits is not implemented yet");
+  }
+
+  async deriveKey(): Promise<CryptoKey> {
+    throw notSupported("deriveKey is not implemented yet");
+  }
+
+  async wrapKey(): Promise<ArrayBuffer> {
+    throw notSupported("wrapKey is not implemented yet");
+  }
+
+  async unwrapKey(): Promise<CryptoKey> {
+    throw notSupported("unwrapKey is not implemented yet");
+  }
+}

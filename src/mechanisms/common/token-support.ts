@@ -1,0 +1,63 @@
+import { ckrName, TokenError } from "../../token/token-error.js";
+import { pkcs11js } from "../../token/pkcs11.js";
+import type { Token } from "../../token/token.js";
+import { asOperationError, notSupported } from "../../webcrypto-errors.js";
+
+const mechanismNames = new Map<number, string>();
+for (const [name, value] of Object.entries(pkcs11js)) {
+  if (name.startsWith("CKM_") && typeof value === "number" && !mechanismNames.has(value)) mechanismNames.set(value, name);
+}
+
+export function mechanismName(type: number): string {
+  return mechanismNames.get(type) ?? `CKM_0x${type.toString(16).padStart(8, "0")}`;
+}
+
+/** Fails early, with the PKCS#11 mechanism named, when the token cannot do what is asked. */
+export function requireMechanism(token: Token, mechanism: number, purpose: string): void {
+  if (!token.hasMechanism(mechanism)) {
+    throw notSupported(`${purpose} is not supported by token "${token.label}": it lacks ${mechanismName(mechanism)}`);
+  }
+}
+
+/** Key sizes are checked against C_GetMechanismInfo before the token is asked to generate. */
+export function requireKeySize(token: Token, mechanism: number, size: number, purpose: string): void {
+  const info = token.mechanismInfo(mechanism);
+  if (!info || info.minKeySize === 0 && info.maxKeySize === 0) return;
+  if (size < info.minKeySize || size > info.maxKeySize) {
+    throw notSupported(
+      `${purpose} is not supported by token "${token.label}": ${mechanismName(mechanism)} takes sizes ${info.minKeySize} to ${info.maxKeySize}, not ${size}`,
+    );
+  }
+}
+
+/**
+ * Runs token work for a WebCrypto operation; a PKCS#11 failure becomes an OperationError whose
+ * message names the return value and whose cause is the TokenError.
+ */
+export async function onToken<T>(doing: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw asOperationError(doing, describeTokenFailure(error));
+  }
+}
+
+function describeTokenFailure(error: unknown): unknown {
+  if (error instanceof pkcs11js.Pkcs11Error) {
+    return new TokenError(`${error.method || "PKCS#11"} returned ${ckrName(error.code)}`, {
+      code: ckrName(error.code),
+      ckr: error.code,
+      method: error.method || undefined,
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** An ArrayBuffer holding exactly the bytes of a Buffer (a Buffer may be a view into a larger one). */
+export function toArrayBuffer(buffer: Buffer): ArrayBuffer {
+  if (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength && buffer.buffer instanceof ArrayBuffer) {
+    return buffer.buffer;
+  }
+  return new Uint8Array(buffer).buffer as ArrayBuffer;
+}

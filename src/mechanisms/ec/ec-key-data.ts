@@ -1,0 +1,117 @@
+import { createECDH, createPrivateKey, createPublicKey, ECDH, type KeyObject } from "node:crypto";
+import { pkcs11js, type Template } from "../../token/pkcs11.js";
+import { dataError } from "../../webcrypto-errors.js";
+import { jwkBytes } from "../common/jwk.js";
+import { curveByNodeName, type Curve } from "./curves.js";
+
+/**
+ * EC key material in and out of the token. Parsing and encoding of SPKI, PKCS#8 and JWK is left
+ * to Node's own crypto (OpenSSL): it validates points and structures exactly as Node's WebCrypto
+ * does, and what we export is byte for byte what Node exports. The token side is three
+ * attributes: CKA_EC_PARAMS, CKA_EC_POINT, CKA_VALUE.
+ */
+export interface EcKeyMaterial {
+  curve: Curve;
+  /** Uncompressed point 04 || x || y. */
+  point: Buffer;
+  /** Private scalar, field-size bytes; absent for a public key. */
+  d?: Buffer;
+}
+
+function keyObjectToMaterial(keyObject: KeyObject, curve: Curve): EcKeyMaterial {
+  if (keyObject.asymmetricKeyType !== "ec") throw dataError("Invalid key type");
+  if (curveByNodeName(keyObject.asymmetricKeyDetails?.namedCurve)?.name !== curve.name) throw dataError("Named curve mismatch");
+  const jwk = keyObject.export({ format: "jwk" });
+  const point = Buffer.concat([Buffer.of(4), jwkBytes(jwk, "x"), jwkBytes(jwk, "y")]);
+  return { curve, point, d: jwk.d === undefined ? undefined : jwkBytes(jwk, "d") };
+}
+
+function parse<T>(parser: () => T): T {
+  try {
+    return parser();
+  } catch (error) {
+    throw dataError("Invalid keyData", error);
+  }
+}
+
+export function ecFromSpki(spki: Buffer, curve: Curve): EcKeyMaterial {
+  const keyObject = parse(() => createPublicKey({ key: spki, format: "der", type: "spki" }));
+  return keyObjectToMaterial(keyObject, curve);
+}
+
+export function ecFromPkcs8(pkcs8: Buffer, curve: Curve): EcKeyMaterial {
+  const keyObject = parse(() => createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }));
+  return keyObjectToMaterial(keyObject, curve);
+}
+
+/** Raw public keys may be compressed; OpenSSL decompresses and checks the point is on the curve. */
+export function ecFromRaw(raw: Buffer, curve: Curve): EcKeyMaterial {
+  const point = parse(() => ECDH.convertKey(raw, curve.node, undefined, undefined, "uncompressed") as Buffer);
+  const size = curve.size;
+  const jwk = { kty: "EC", crv: curve.name, x: point.subarray(1, 1 + size).toString("base64url"), y: point.subarray(1 + size).toString("base64url") };
+  return keyObjectToMaterial(parse(() => createPublicKey({ key: jwk, format: "jwk" })), curve);
+}
+
+export function ecFromJwk(jwk: JsonWebKey, curve: Curve, isPrivate: boolean): EcKeyMaterial {
+  if (jwk.crv !== curve.name) throw dataError('JWK "crv" does not match the requested algorithm');
+  const keyObject = parse(() =>
+    isPrivate ? createPrivateKey({ key: jwk as never, format: "jwk" }) : createPublicKey({ key: jwk as never, format: "jwk" }),
+  );
+  return keyObjectToMaterial(keyObject, curve);
+}
+
+/** CKA_EC_POINT holds the point DER-wrapped in an OCTET STRING (PKCS#11 2.20 onwards). */
+export function wrapPoint(point: Buffer): Buffer {
+  const length = point.length < 0x80 ? Buffer.of(point.length) : Buffer.of(0x81, point.length);
+  return Buffer.concat([Buffer.of(0x04), length, point]);
+}
+
+/** Accepts CKA_EC_POINT both DER-wrapped (the standard) and bare (what some tokens return). */
+export function unwrapPoint(value: Buffer, curve: Curve): Buffer {
+  const bare = 1 + 2 * curve.size;
+  if (value.length === bare) return value;
+  const headerLength = value.length - bare;
+  if (value[0] === 0x04 && (headerLength === 2 || headerLength === 3)) return value.subarray(headerLength);
+  throw new Error(`Unexpected CKA_EC_POINT of ${value.length} bytes for ${curve.name}`);
+}
+
+export function ecPublicAttributes(material: EcKeyMaterial): Template {
+  return [
+    { type: pkcs11js.CKA_EC_PARAMS, value: material.curve.params },
+    { type: pkcs11js.CKA_EC_POINT, value: wrapPoint(material.point) },
+  ];
+}
+
+export function ecPrivateAttributes(material: EcKeyMaterial): Template {
+  return [
+    { type: pkcs11js.CKA_EC_PARAMS, value: material.curve.params },
+    { type: pkcs11js.CKA_VALUE, value: material.d! },
+  ];
+}
+
+/** The public point of a private scalar (a PKCS#11 private key object need not carry it). */
+export function publicPointOf(curve: Curve, d: Buffer): Buffer {
+  const ecdh = createECDH(curve.node);
+  ecdh.setPrivateKey(d.length === curve.size ? d : Buffer.concat([Buffer.alloc(curve.size - d.length), d]));
+  return ecdh.getPublicKey();
+}
+
+export function ecToJwk(material: EcKeyMaterial): JsonWebKey {
+  const { curve, point, d } = material;
+  const jwk: JsonWebKey = {
+    kty: "EC",
+    crv: curve.name,
+    x: point.subarray(1, 1 + curve.size).toString("base64url"),
+    y: point.subarray(1 + curve.size).toString("base64url"),
+  };
+  if (d) jwk.d = (d.length === curve.size ? d : Buffer.concat([Buffer.alloc(curve.size - d.length), d])).toString("base64url");
+  return jwk;
+}
+
+export function ecToSpki(material: EcKeyMaterial): Buffer {
+  return createPublicKey({ key: ecToJwk({ ...material, d: undefined }) as never, format: "jwk" }).export({ type: "spki", format: "der" });
+}
+
+export function ecToPkcs8(material: EcKeyMaterial): Buffer {
+  return createPrivateKey({ key: ecToJwk(material) as never, format: "jwk" }).export({ type: "pkcs8", format: "der" });
+}

@@ -1,0 +1,34 @@
+import type { KeyObjectRef } from "../keys/crypto-key.js";
+import type { KeyStorageOptions } from "../keys/key-template.js";
+import type { Token } from "../token/token.js";
+
+/** An algorithm's parameters after the face has normalized them (see src/crypto/normalize.ts). */
+export type NormalizedAlgorithm = { name: string } & Record<string, unknown>;
+
+export type KeyFormat = "raw" | "spki" | "pkcs8" | "jwk";
+
+/** What generateKey, importKey (and later deriveKey, unwrapKey) ask a family to make. */
+export interface NewKeyRequest {
+  algorithm: NormalizedAlgorithm;
+  extractable: boolean;
+  usages: KeyUsage[];
+  storage: KeyStorageOptions;
+}
+
+/**
+ * One Web Crypto algorithm on a PKCS#11 token. The face has already checked the argument types,
+ * normalized the algorithm, and (for operations with a key) that the key is ours, of this
+ * algorithm, and has the usage. Data arrives copied into a Buffer that the caller can no longer
+ * change.
+ */
+export interface AlgorithmProvider {
+  readonly name: string;
+  digest?(token: Token, algorithm: NormalizedAlgorithm, data: Buffer): Promise<ArrayBuffer>;
+  generateKey?(token: Token, request: NewKeyRequest): Promise<CryptoKey | CryptoKeyPair>;
+  importKey?(token: Token, format: KeyFormat, keyData: Buffer | JsonWebKey, request: NewKeyRequest): Promise<CryptoKey>;
+  exportKey?(format: KeyFormat, key: CryptoKey, ref: KeyObjectRef): Promise<ArrayBuffer | JsonWebKey>;
+  sign?(algorithm: NormalizedAlgorithm, key: CryptoKey, ref: KeyObjectRef, data: Buffer): Promise<ArrayBuffer>;
+  verify?(algorithm: NormalizedAlgorithm, key: CryptoKey, ref: KeyObjectRef, signature: Buffer, data: Buffer): Promise<boolean>;
+  encrypt?(algorithm: NormalizedAlgorithm, key: CryptoKey, ref: KeyObjectRef, data: Buffer): Promise<ArrayBuffer>;
+  decrypt?(algorithm: NormalizedAlgorithm, key: CryptoKey, ref: KeyObjectRef, data: Buffer): Promise<ArrayBuffer>;
+}

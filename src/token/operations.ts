@@ -1,0 +1,103 @@
+import { keepAlive } from "./keep-alive.js";
+import { pkcs11js, type Handle, type Mechanism, type Template } from "./pkcs11.js";
+import type { Token } from "./token.js";
+
+/**
+ * The PKCS#11 calls that WebCrypto operations are made of, each on a leased session. Anything
+ * that may take long (private-key operations, large data) uses pkcs11js's asynchronous variant,
+ * which runs on a libuv worker thread; every buffer such a call touches is held by keepAlive.
+ */
+
+export function signOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer> {
+  return token.withOperationSession((session) => {
+    const pkcs11 = token.module.pkcs11;
+    pkcs11.C_SignInit(session, mechanism, key);
+    const out = Buffer.alloc(maxLength);
+    return keepAlive([data, out, mechanism], () => pkcs11.C_SignAsync(session, data, out));
+  });
+}
+
+export function verifyOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, signature: Buffer): Promise<boolean> {
+  return token.withOperationSession(async (session) => {
+    const pkcs11 = token.module.pkcs11;
+    pkcs11.C_VerifyInit(session, mechanism, key);
+    try {
+      return await keepAlive([data, signature, mechanism], () => pkcs11.C_VerifyAsync(session, data, signature));
+    } catch (error) {
+      // A signature of the wrong length cannot be valid; WebCrypto says false, not an error.
+      if (error instanceof pkcs11js.Pkcs11Error && error.code === pkcs11js.CKR_SIGNATURE_LEN_RANGE) return false;
+      throw error;
+    }
+  });
+}
+
+export function encryptOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer> {
+  return token.withOperationSession((session) => {
+    const pkcs11 = token.module.pkcs11;
+    pkcs11.C_EncryptInit(session, mechanism, key);
+    const out = Buffer.alloc(maxLength);
+    return keepAlive([data, out, mechanism], () => pkcs11.C_EncryptAsync(session, data, out));
+  });
+}
+
+export function decryptOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer> {
+  return token.withOperationSession((session) => {
+    const pkcs11 = token.module.pkcs11;
+    pkcs11.C_DecryptInit(session, mechanism, key);
+    const out = Buffer.alloc(maxLength);
+    return keepAlive([data, out, mechanism], () => pkcs11.C_DecryptAsync(session, data, out));
+  });
+}
+
+export function digestOnToken(token: Token, mechanism: Mechanism, data: Buffer, length: number): Promise<Buffer> {
+  return token.withOperationSession((session) => {
+    const pkcs11 = token.module.pkcs11;
+    pkcs11.C_DigestInit(session, mechanism);
+    const out = Buffer.alloc(length);
+    return keepAlive([data, out], () => pkcs11.C_DigestAsync(session, data, out));
+  });
+}
+
+/** C_CreateObject, for imported keys. Quick, so synchronous. */
+export function createObjectOnToken(token: Token, template: Template): Promise<Handle> {
+  return token.withObjectSession((session) => token.module.pkcs11.C_CreateObject(session, template));
+}
+
+/**
+ * C_GenerateKey. Synchronous by default: secret-key generation takes microseconds, and pkcs11js's
+ * asynchronous key generation leaks its mechanism and template on every call (its issue #120).
+ */
+export function generateKeyOnToken(token: Token, mechanism: Mechanism, template: Template): Promise<Handle> {
+  return token.withObjectSession((session) => token.module.pkcs11.C_GenerateKey(session, mechanism, template));
+}
+
+/**
+ * C_GenerateKeyPair, synchronous for fast key types (EC) and on a worker thread for slow ones
+ * (RSA takes from tens of milliseconds to seconds), where the small per-call leak of pkcs11js's
+ * asynchronous variant is the lesser cost than a frozen event loop.
+ */
+export function generateKeyPairOnToken(
+  token: Token,
+  mechanism: Mechanism,
+  publicTemplate: Template,
+  privateTemplate: Template,
+  slow: boolean,
+): Promise<{ publicKey: Handle; privateKey: Handle }> {
+  return token.withObjectSession((session) => {
+    const pkcs11 = token.module.pkcs11;
+    if (!slow) return pkcs11.C_GenerateKeyPair(session, mechanism, publicTemplate, privateTemplate);
+    return keepAlive([mechanism, publicTemplate, privateTemplate], () =>
+      pkcs11.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate),
+    );
+  });
+}
+
+/** Reads attribute values of an object (synchronous: attribute reads are quick). */
+export function readAttributes(token: Token, handle: Handle, types: number[]): Buffer[] {
+  const result = token.module.pkcs11.C_GetAttributeValue(token.syncSession, handle, types.map((type) => ({ type })));
+  return result.map((attribute) => attribute.value);
+}
+
+export function destroyObject(token: Token, handle: Handle): void {
+  token.module.pkcs11.C_DestroyObject(token.syncSession, handle);
+}
