@@ -10,7 +10,7 @@ const tsc = require.resolve("typescript/bin/tsc");
 const run = (...args) => execFileSync(process.execPath, [tsc, "-p", "tsconfig.json", ...args], { stdio: "inherit" });
 
 rmSync("dist", { recursive: true, force: true });
-run("--outDir", "dist/esm", "--declaration", "false");
+run("--outDir", "dist/esm", "--module", "ES2022", "--moduleResolution", "Bundler", "--declaration", "false");
 run("--outDir", "dist/cjs", "--module", "CommonJS", "--moduleResolution", "Node10", "--declaration", "false");
 run("--outDir", "dist/types", "--emitDeclarationOnly", "--sourceMap", "false");
 writeFileSync("dist/esm/package.json", JSON.stringify({ type: "module" }) + "\n");

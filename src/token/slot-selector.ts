@@ -25,8 +25,12 @@ export function trimPadded(value: string): string {
   return value.replace(/[\s\u0000]+$/, "");
 }
 
+const selectorFields: Array<keyof TokenSelector> = ["slot", "slotId", "tokenLabel", "tokenSerial", "manufacturer", "model"];
+
+/** The selector in words. Only selector fields: the object it comes from also holds the PIN. */
 function describe(selector: TokenSelector): string {
-  const parts = Object.entries(selector)
+  const parts = selectorFields
+    .map((key) => [key, selector[key]] as const)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key} ${JSON.stringify(typeof value === "bigint" ? value.toString() : value)}`);
   return parts.length ? parts.join(", ") : "the first token";
