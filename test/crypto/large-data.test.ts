@@ -1,0 +1,71 @@
+// 64 MiB through the token's asynchronous calls while the garbage collector is forced to run:
+// pkcs11js does not keep the buffers of its asynchronous calls alive, so if we did not, the
+// collector would free them under the worker thread and the process would crash (this is how
+// node-webcrypto-p11 dies hashing 8 MiB). The tests run under `node --expose-gc` (.mocharc.json).
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { Crypto } from "../../src/index.js";
+import { native } from "../support/oracle.js";
+import { config } from "../support/tokens.js";
+
+const SIZE = 64 * 1024 * 1024;
+
+/** Runs `work` while calling gc() every millisecond, then returns its result. */
+async function underGcPressure<T>(work: () => Promise<T>): Promise<T> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  assert.ok(gc, "these tests need node --expose-gc");
+  let collections = 0;
+  const timer = setInterval(() => {
+    gc();
+    collections++;
+  }, 1);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    assert.ok(collections > 0, "the collector must have run during the operation");
+  }
+}
+
+describe("large data under forced garbage collection", () => {
+  let crypto: Crypto;
+  before(() => {
+    crypto = new Crypto(config());
+  });
+  after(() => crypto.close());
+
+  it("SHA-256 and SHA-512 of 64 MiB equal Node's, with no reference kept to the input", async function () {
+    this.timeout(120_000);
+    const seed = randomBytes(SIZE);
+    const expected256 = createHash("sha256").update(seed).digest();
+    const expected512 = createHash("sha512").update(seed).digest();
+    // The inputs are fresh copies that only the calls see.
+    const [d256, d512] = await underGcPressure(() =>
+      Promise.all([crypto.subtle.digest("SHA-256", Uint8Array.from(seed)), crypto.subtle.digest("SHA-512", Uint8Array.from(seed))]),
+    );
+    assert.deepEqual(Buffer.from(d256), expected256);
+    assert.deepEqual(Buffer.from(d512), expected512);
+  });
+
+  it("AES-GCM over 64 MiB: ciphertext equals Node's and decrypts back", async function () {
+    this.timeout(180_000);
+    const keyBytes = randomBytes(32);
+    const key = await crypto.subtle.importKey("raw", keyBytes, "AES-GCM", false, ["encrypt", "decrypt"]);
+    const nativeKey = await native.importKey("raw", keyBytes, "AES-GCM", false, ["encrypt"]);
+    const iv = randomBytes(12);
+    const plaintext = randomBytes(SIZE);
+    const expected = Buffer.from(await native.encrypt({ name: "AES-GCM", iv }, nativeKey, plaintext));
+    const ciphertext = await underGcPressure(() => crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, Uint8Array.from(plaintext)));
+    assert.equal(ciphertext.byteLength, SIZE + 16);
+    assert.ok(Buffer.from(ciphertext).equals(expected), "ciphertext differs from Node's");
+    const decrypted = await underGcPressure(() => crypto.subtle.decrypt({ name: "AES-GCM", iv }, key, ciphertext));
+    assert.ok(Buffer.from(decrypted).equals(plaintext), "decryption differs from the plaintext");
+  });
+
+  it("many concurrent 1 MiB digests with collections in between", async function () {
+    this.timeout(120_000);
+    const inputs = Array.from({ length: 32 }, () => randomBytes(1024 * 1024));
+    const results = await underGcPressure(() => Promise.all(inputs.map((input) => crypto.subtle.digest("SHA-256", Uint8Array.from(input)))));
+    results.forEach((result, i) => assert.deepEqual(Buffer.from(result), createHash("sha256").update(inputs[i]).digest()));
+  });
+});
