@@ -101,3 +101,21 @@ export function readAttributes(token: Token, handle: Handle, types: number[]): B
 export function destroyObject(token: Token, handle: Handle): void {
   token.module.pkcs11.C_DestroyObject(token.syncSession, handle);
 }
+
+/** Handles of the objects matching a template (C_FindObjects*, on a leased session). */
+export function findObjects(token: Token, template: Template): Promise<Handle[]> {
+  return token.withOperationSession((session) => {
+    const pkcs11 = token.module.pkcs11;
+    pkcs11.C_FindObjectsInit(session, template);
+    try {
+      const found: Handle[] = [];
+      for (;;) {
+        const batch = pkcs11.C_FindObjects(session, 256);
+        found.push(...batch);
+        if (batch.length < 256) return found;
+      }
+    } finally {
+      pkcs11.C_FindObjectsFinal(session);
+    }
+  });
+}
