@@ -1,29 +1,16 @@
 // The quick-start demo: a throwaway SoftHSM token, a key that never leaves it, a signature that
 // Node's own crypto verifies. Run with `npm run demo` (after `bash scripts/setup.sh`).
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Crypto } from "pkcs11-webcrypto";
-
-const library = ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"].find(existsSync);
-if (!library) {
-  console.error("SoftHSM is not installed: run `bash scripts/setup.sh` first.");
-  process.exit(1);
-}
+import { createThrowawayToken } from "../scripts/throwaway-token.mjs";
 
 const step = (text) => console.log(`- ${text}`);
 
-// 1. A token of our own, in a temporary directory: SoftHSM reads only the configuration file
-//    SOFTHSM2_CONF names, so the machine's own tokens are not touched.
-const directory = mkdtempSync(join(tmpdir(), "pkcs11-webcrypto-demo-"));
-mkdirSync(join(directory, "tokens"));
-writeFileSync(join(directory, "softhsm2.conf"), `directories.tokendir = ${join(directory, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`);
-process.env.SOFTHSM2_CONF = join(directory, "softhsm2.conf");
-execFileSync("softhsm2-util", ["--init-token", "--free", "--label", "demo", "--pin", "1234", "--so-pin", "5678"], { stdio: "pipe" });
-step(`Created a SoftHSM token "demo" in ${directory}`);
+// 1. A token of our own, in a temporary directory: the machine's own tokens are not touched.
+const token = createThrowawayToken({ label: "demo", prefix: "pkcs11-webcrypto-demo-" });
+const { library } = token;
+step(`Created a SoftHSM token "demo" in ${token.directory}`);
 
-const crypto = new Crypto({ library, tokenLabel: "demo", pin: "1234" });
+const crypto = new Crypto(token.config);
 try {
   step(`Connected to token "${crypto.tokenLabel}" (serial ${crypto.tokenSerial}) through ${library}; logged in: ${crypto.isLoggedIn}`);
 
@@ -61,6 +48,6 @@ try {
   if (!valid || tamperedValid) process.exitCode = 1;
 } finally {
   await crypto.close();
-  rmSync(directory, { recursive: true, force: true });
+  token.remove();
   step("Closed the connection (session keys destroyed) and removed the token directory");
 }

@@ -12,7 +12,7 @@ export function signOnToken(token: Token, mechanism: Mechanism, key: Handle, dat
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_SignInit(session, mechanism, key);
-    const out = Buffer.alloc(maxLength);
+    const out = Buffer.allocUnsafeSlow(maxLength);
     return keepAlive([data, out, mechanism], () => pkcs11.C_SignAsync(session, data, out));
   });
 }
@@ -35,7 +35,7 @@ export function encryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_EncryptInit(session, mechanism, key);
-    const out = Buffer.alloc(maxLength);
+    const out = Buffer.allocUnsafeSlow(maxLength);
     return keepAlive([data, out, mechanism], () => pkcs11.C_EncryptAsync(session, data, out));
   });
 }
@@ -44,7 +44,7 @@ export function decryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_DecryptInit(session, mechanism, key);
-    const out = Buffer.alloc(maxLength);
+    const out = Buffer.allocUnsafeSlow(maxLength);
     return keepAlive([data, out, mechanism], () => pkcs11.C_DecryptAsync(session, data, out));
   });
 }
@@ -53,7 +53,7 @@ export function digestOnToken(token: Token, mechanism: Mechanism, data: Buffer, 
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_DigestInit(session, mechanism);
-    const out = Buffer.alloc(length);
+    const out = Buffer.allocUnsafeSlow(length);
     return keepAlive([data, out], () => pkcs11.C_DigestAsync(session, data, out));
   });
 }
