@@ -1,5 +1,6 @@
 import { keepAlive } from "./keep-alive.js";
 import { pkcs11js, type Handle, type Mechanism, type Template } from "./pkcs11.js";
+import { ckrName, TokenError } from "./token-error.js";
 import type { Token } from "./token.js";
 
 /**
@@ -8,12 +9,27 @@ import type { Token } from "./token.js";
  * which runs on a libuv worker thread; every buffer such a call touches is held by keepAlive.
  */
 
+/**
+ * An asynchronous pkcs11js call with its buffers held (see keepAlive). pkcs11js's asynchronous
+ * errors do not say which function failed, so the name is added here.
+ */
+async function callAsync<T>(method: string, held: readonly unknown[], call: () => Promise<T>): Promise<T> {
+  try {
+    return await keepAlive(held, call);
+  } catch (error) {
+    if (error instanceof pkcs11js.Pkcs11Error && !error.method) {
+      throw new TokenError(`${method} returned ${ckrName(error.code)}`, { code: ckrName(error.code), ckr: error.code, method, cause: error });
+    }
+    throw error;
+  }
+}
+
 export function signOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer> {
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_SignInit(session, mechanism, key);
     const out = Buffer.allocUnsafeSlow(maxLength);
-    return keepAlive([data, out, mechanism], () => pkcs11.C_SignAsync(session, data, out));
+    return callAsync("C_Sign", [data, out, mechanism], () => pkcs11.C_SignAsync(session, data, out));
   });
 }
 
@@ -22,10 +38,10 @@ export function verifyOnToken(token: Token, mechanism: Mechanism, key: Handle, d
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_VerifyInit(session, mechanism, key);
     try {
-      return await keepAlive([data, signature, mechanism], () => pkcs11.C_VerifyAsync(session, data, signature));
+      return await callAsync("C_Verify", [data, signature, mechanism], () => pkcs11.C_VerifyAsync(session, data, signature));
     } catch (error) {
       // A signature of the wrong length cannot be valid; WebCrypto says false, not an error.
-      if (error instanceof pkcs11js.Pkcs11Error && error.code === pkcs11js.CKR_SIGNATURE_LEN_RANGE) return false;
+      if ((error as TokenError).ckr === pkcs11js.CKR_SIGNATURE_LEN_RANGE) return false;
       throw error;
     }
   });
@@ -36,7 +52,7 @@ export function encryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_EncryptInit(session, mechanism, key);
     const out = Buffer.allocUnsafeSlow(maxLength);
-    return keepAlive([data, out, mechanism], () => pkcs11.C_EncryptAsync(session, data, out));
+    return callAsync("C_Encrypt", [data, out, mechanism], () => pkcs11.C_EncryptAsync(session, data, out));
   });
 }
 
@@ -45,7 +61,7 @@ export function decryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_DecryptInit(session, mechanism, key);
     const out = Buffer.allocUnsafeSlow(maxLength);
-    return keepAlive([data, out, mechanism], () => pkcs11.C_DecryptAsync(session, data, out));
+    return callAsync("C_Decrypt", [data, out, mechanism], () => pkcs11.C_DecryptAsync(session, data, out));
   });
 }
 
@@ -54,7 +70,7 @@ export function digestOnToken(token: Token, mechanism: Mechanism, data: Buffer, 
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_DigestInit(session, mechanism);
     const out = Buffer.allocUnsafeSlow(length);
-    return keepAlive([data, out], () => pkcs11.C_DigestAsync(session, data, out));
+    return callAsync("C_Digest", [data, out], () => pkcs11.C_DigestAsync(session, data, out));
   });
 }
 
@@ -86,7 +102,7 @@ export function generateKeyPairOnToken(
   return token.withObjectSession((session) => {
     const pkcs11 = token.module.pkcs11;
     if (!slow) return pkcs11.C_GenerateKeyPair(session, mechanism, publicTemplate, privateTemplate);
-    return keepAlive([mechanism, publicTemplate, privateTemplate], () =>
+    return callAsync("C_GenerateKeyPair", [mechanism, publicTemplate, privateTemplate], () =>
       pkcs11.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate),
     );
   });

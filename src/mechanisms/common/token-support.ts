@@ -44,7 +44,7 @@ export async function onToken<T>(doing: string, work: () => Promise<T>): Promise
 
 function describeTokenFailure(error: unknown): unknown {
   if (error instanceof pkcs11js.Pkcs11Error) {
-    return new TokenError(`${error.method || "PKCS#11"} returned ${ckrName(error.code)}`, {
+    return new TokenError(`${error.method || "the token"} returned ${ckrName(error.code)}`, {
       code: ckrName(error.code),
       ckr: error.code,
       method: error.method || undefined,
