@@ -1,5 +1,5 @@
 import { isOurCryptoKey } from "../keys/crypto-key.js";
-import { invalidAccess } from "../webcrypto-errors.js";
+import { dataError, invalidAccess } from "../webcrypto-errors.js";
 
 /**
  * WebIDL conversions of SubtleCrypto's arguments, with Node's error types: a missing argument or
@@ -16,10 +16,42 @@ const ordinal = (n: number) => ["1st", "2nd", "3rd", "4th", "5th", "6th", "7th"]
 /** Copies a BufferSource: the spec takes the bytes at call time, and we hand them to another thread. */
 export function bufferSource(value: unknown, method: string, position: number): Buffer {
   if (value instanceof ArrayBuffer) return Buffer.from(new Uint8Array(value));
-  if (ArrayBuffer.isView(value)) return Buffer.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+  // WebIDL's BufferSource excludes views on a SharedArrayBuffer.
+  if (ArrayBuffer.isView(value) && !(value.buffer instanceof SharedArrayBuffer)) {
+    return Buffer.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+  }
   throw new TypeError(
     `Failed to execute '${method}' on 'SubtleCrypto': ${ordinal(position)} argument is not instance of ArrayBuffer, Buffer, TypedArray, or DataView.`,
   );
+}
+
+const jwkStringMembers = ["kty", "use", "alg", "crv", "x", "y", "d", "n", "e", "p", "q", "dp", "dq", "qi", "k"] as const;
+
+/**
+ * WebIDL's conversion to the JsonWebKey dictionary, as Node does it: string members become
+ * strings, `ext` a boolean, `key_ops` must be a sequence (TypeError otherwise). A non-object is a
+ * TypeError; a BufferSource is Node's DataError.
+ */
+export function jsonWebKey(value: unknown): JsonWebKey {
+  // WebIDL turns null and undefined into an empty dictionary, which then lacks kty.
+  if (value === null || value === undefined) return {};
+  if (isBufferSource(value)) throw dataError("Invalid keyData");
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': 2nd argument is not a JsonWebKey dictionary.");
+  }
+  const given = value as Record<string, unknown>;
+  const jwk: Record<string, unknown> = {};
+  for (const member of jwkStringMembers) if (given[member] !== undefined) jwk[member] = String(given[member]);
+  if (given.ext !== undefined) jwk.ext = Boolean(given.ext);
+  if (given.key_ops !== undefined) {
+    const ops = given.key_ops;
+    if (typeof ops !== "object" || ops === null || typeof (ops as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': key_ops is not a sequence.");
+    }
+    jwk.key_ops = [...(ops as Iterable<unknown>)].map(String);
+  }
+  if (given.oth !== undefined) jwk.oth = given.oth;
+  return jwk as JsonWebKey;
 }
 
 export function isBufferSource(value: unknown): boolean {

@@ -85,7 +85,7 @@ const ranges: Record<"octet" | "unsigned short" | "unsigned long", number> = {
 
 function copyBufferSource(value: unknown, member: string, dictionary: string): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
-  if (ArrayBuffer.isView(value)) {
+  if (ArrayBuffer.isView(value) && !(value.buffer instanceof SharedArrayBuffer)) {
     return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
   }
   throw new TypeError(`Failed to normalize algorithm: '${member}' of '${dictionary}' is not an ArrayBuffer or ArrayBufferView`);
@@ -118,22 +118,29 @@ function convertMember(value: unknown, member: Member, dictionary: string): unkn
       }
       return new Uint8Array(value);
     case "DOMString":
-      return String(value);
+      return domString(value);
     default:
       return enforceRange(value, member.type, member.name, dictionary);
   }
 }
 
+/** WebIDL's DOMString conversion: like String(), except that a Symbol is a TypeError. */
+function domString(value: unknown): string {
+  if (typeof value === "symbol") throw new TypeError("Failed to normalize algorithm: cannot convert a Symbol to a string");
+  return String(value);
+}
+
 export function normalizeAlgorithm(algorithm: unknown, operation: Operation): NormalizedAlgorithm {
-  if (typeof algorithm === "string") return normalizeAlgorithm({ name: algorithm }, operation);
+  // AlgorithmIdentifier is WebIDL's (object or DOMString): anything that is not an object,
+  // null and undefined included, is converted to a string and so becomes an unknown name.
   if (typeof algorithm !== "object" || algorithm === null) {
-    throw new TypeError("Failed to normalize algorithm: the algorithm must be an object or a string");
+    return normalizeAlgorithm({ name: domString(algorithm) }, operation);
   }
   const given = algorithm as Record<string, unknown>;
   if (given.name === undefined) {
     throw new TypeError("Failed to normalize algorithm: 'name' is required in 'Algorithm'");
   }
-  const wanted = String(given.name).toUpperCase();
+  const wanted = domString(given.name).toUpperCase();
   const entries = registry[operation];
   const name = Object.keys(entries).find((candidate) => candidate.toUpperCase() === wanted);
   if (name === undefined) throw notSupported("Unrecognized algorithm name");

@@ -2,9 +2,9 @@ import { keyObjectOf } from "../keys/crypto-key.js";
 import { readStorageOptions } from "../keys/key-template.js";
 import type { AlgorithmProvider, NormalizedAlgorithm } from "../mechanisms/provider.js";
 import type { Token } from "../token/token.js";
-import { dataError, invalidAccess, notSupported } from "../webcrypto-errors.js";
+import { invalidAccess, notSupported } from "../webcrypto-errors.js";
 import { providers } from "./algorithms.js";
-import { bufferSource, cryptoKey, isBufferSource, keyFormat, keyUsages, requireArguments } from "./arguments.js";
+import { bufferSource, cryptoKey, jsonWebKey, keyFormat, keyUsages, requireArguments } from "./arguments.js";
 import { normalizeAlgorithm, type Operation } from "./normalize.js";
 
 type Method = Exclude<keyof AlgorithmProvider, "name">;
@@ -68,9 +68,7 @@ export class SubtleCrypto {
     const formatName = keyFormat(format, "importKey");
     let data: Buffer | JsonWebKey;
     if (formatName === "jwk") {
-      // Node answers a JWK that is not an object (a buffer, say) with DataError, not TypeError.
-      if (typeof keyData !== "object" || keyData === null || isBufferSource(keyData)) throw dataError("Invalid keyData");
-      data = { ...(keyData as JsonWebKey) };
+      data = jsonWebKey(keyData);
     } else {
       data = bufferSource(keyData, "importKey", 2);
     }

@@ -7,7 +7,14 @@ import type { Token } from "./token.js";
  * The PKCS#11 calls that WebCrypto operations are made of, each on a leased session. Anything
  * that may take long (private-key operations, large data) uses pkcs11js's asynchronous variant,
  * which runs on a libuv worker thread; every buffer such a call touches is held by keepAlive.
+ *
+ * Empty input goes through Init then Final alone: pkcs11js passes a NULL pointer for an empty
+ * buffer, which tokens answer with CKR_ARGUMENTS_BAD, while Final over nothing is the same
+ * operation on zero bytes.
  */
+
+/** Return values from C_Verify that mean "this signature is not valid". */
+const invalidSignature = new Set<number>([pkcs11js.CKR_SIGNATURE_INVALID, pkcs11js.CKR_SIGNATURE_LEN_RANGE]);
 
 /**
  * An asynchronous pkcs11js call with its buffers held (see keepAlive). pkcs11js's asynchronous
@@ -29,19 +36,25 @@ export function signOnToken(token: Token, mechanism: Mechanism, key: Handle, dat
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_SignInit(session, mechanism, key);
     const out = Buffer.allocUnsafeSlow(maxLength);
+    if (data.length === 0) return callAsync("C_SignFinal", [out, mechanism], () => pkcs11.C_SignFinalAsync(session, out));
     return callAsync("C_Sign", [data, out, mechanism], () => pkcs11.C_SignAsync(session, data, out));
   });
 }
 
 export function verifyOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, signature: Buffer): Promise<boolean> {
+  // No signature is valid when empty (and pkcs11js would pass the token a NULL pointer).
+  if (signature.length === 0) return Promise.resolve(false);
   return token.withOperationSession(async (session) => {
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_VerifyInit(session, mechanism, key);
     try {
+      if (data.length === 0) {
+        return await callAsync("C_VerifyFinal", [signature, mechanism], () => pkcs11.C_VerifyFinalAsync(session, signature));
+      }
       return await callAsync("C_Verify", [data, signature, mechanism], () => pkcs11.C_VerifyAsync(session, data, signature));
     } catch (error) {
-      // A signature of the wrong length cannot be valid; WebCrypto says false, not an error.
-      if ((error as TokenError).ckr === pkcs11js.CKR_SIGNATURE_LEN_RANGE) return false;
+      // An invalid signature is an answer, not a failure: Web Crypto's verify says false.
+      if (invalidSignature.has((error as TokenError).ckr ?? 0)) return false;
       throw error;
     }
   });
@@ -52,6 +65,7 @@ export function encryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_EncryptInit(session, mechanism, key);
     const out = Buffer.allocUnsafeSlow(maxLength);
+    if (data.length === 0) return callAsync("C_EncryptFinal", [out, mechanism], () => pkcs11.C_EncryptFinalAsync(session, out));
     return callAsync("C_Encrypt", [data, out, mechanism], () => pkcs11.C_EncryptAsync(session, data, out));
   });
 }
@@ -61,6 +75,7 @@ export function decryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_DecryptInit(session, mechanism, key);
     const out = Buffer.allocUnsafeSlow(maxLength);
+    if (data.length === 0) return callAsync("C_DecryptFinal", [out, mechanism], () => pkcs11.C_DecryptFinalAsync(session, out));
     return callAsync("C_Decrypt", [data, out, mechanism], () => pkcs11.C_DecryptAsync(session, data, out));
   });
 }
@@ -70,6 +85,7 @@ export function digestOnToken(token: Token, mechanism: Mechanism, data: Buffer, 
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_DigestInit(session, mechanism);
     const out = Buffer.allocUnsafeSlow(length);
+    if (data.length === 0) return callAsync("C_DigestFinal", [out], () => pkcs11.C_DigestFinalAsync(session, out));
     return callAsync("C_Digest", [data, out], () => pkcs11.C_DigestAsync(session, data, out));
   });
 }

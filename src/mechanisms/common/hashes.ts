@@ -49,6 +49,15 @@ export function hashInfo(hash: unknown): HashInfo {
   return info;
 }
 
-export function hashByJwkSuffix(suffix: string): HashInfo | undefined {
-  return table.find((entry) => entry.jwkSuffix === suffix);
+/**
+ * The hash a name stands for, as Node resolves JWK `alg` values for RSA keys: case-insensitive,
+ * and any of the hash's names (sha256, SHA-256, RS256, PS256, RSA-OAEP-256, HS256).
+ */
+export function hashByAlias(alias: string): HashInfo | undefined {
+  const wanted = alias.toLowerCase();
+  return table.find((entry) => {
+    const names = [entry.name, entry.node, `RS${entry.jwkSuffix}`, `PS${entry.jwkSuffix}`, `HS${entry.jwkSuffix}`];
+    names.push(entry.name === "SHA-1" ? "RSA-OAEP" : `RSA-OAEP-${entry.jwkSuffix}`);
+    return names.some((name) => name.toLowerCase() === wanted);
+  });
 }

@@ -30,12 +30,7 @@ export async function importKeyObject(
     material: Template;
   },
 ): Promise<CryptoKey> {
-  // A public key is always extractable in Web Crypto, whatever the caller asked.
-  const extractable = options.type === "public" ? true : options.extractable;
-  const template = [
-    ...keyTemplate({ ...options, extractable, id: keyIdBytes(options.storage) }),
-    ...options.material,
-  ];
+  const template = [...keyTemplate({ ...options, id: keyIdBytes(options.storage) }), ...options.material];
   const handle = await createObjectOnToken(token, template);
-  return wrapHandle(token, handle, options.type, extractable, options.algorithm, options.usages, options.storage);
+  return wrapHandle(token, handle, options.type, options.extractable, options.algorithm, options.usages, options.storage);
 }

@@ -46,18 +46,30 @@ export function ecFromPkcs8(pkcs8: Buffer, curve: Curve): EcKeyMaterial {
 
 /** Raw public keys may be compressed; OpenSSL decompresses and checks the point is on the curve. */
 export function ecFromRaw(raw: Buffer, curve: Curve): EcKeyMaterial {
-  const point = parse(() => ECDH.convertKey(raw, curve.node, undefined, undefined, "uncompressed") as Buffer);
+  const point = parse(() => {
+    const converted = ECDH.convertKey(raw, curve.node, undefined, undefined, "uncompressed");
+    if (!Buffer.isBuffer(converted) || converted.length !== 1 + 2 * curve.size) throw new Error("not a point on the curve");
+    return converted;
+  });
   const size = curve.size;
   const jwk = { kty: "EC", crv: curve.name, x: point.subarray(1, 1 + size).toString("base64url"), y: point.subarray(1 + size).toString("base64url") };
   return keyObjectToMaterial(parse(() => createPublicKey({ key: jwk, format: "jwk" })), curve);
 }
 
 export function ecFromJwk(jwk: JsonWebKey, curve: Curve, isPrivate: boolean): EcKeyMaterial {
-  if (jwk.crv !== curve.name) throw dataError('JWK "crv" does not match the requested algorithm');
   const keyObject = parse(() =>
     isPrivate ? createPrivateKey({ key: jwk as never, format: "jwk" }) : createPublicKey({ key: jwk as never, format: "jwk" }),
   );
-  return keyObjectToMaterial(keyObject, curve);
+  const material = keyObjectToMaterial(keyObject, curve);
+  // OpenSSL takes d and ignores x and y; a JWK whose halves disagree is not a key.
+  if (material.d) {
+    const expected = publicPointOf(curve, material.d);
+    const sameNumber = (member: "x" | "y", offset: number) =>
+      BigInt(`0x0${jwkBytes(jwk, member).toString("hex")}`) ===
+      BigInt(`0x0${expected.subarray(offset, offset + curve.size).toString("hex")}`);
+    if (!sameNumber("x", 1) || !sameNumber("y", 1 + curve.size)) throw dataError("Invalid keyData");
+  }
+  return material;
 }
 
 /** CKA_EC_POINT holds the point DER-wrapped in an OCTET STRING (PKCS#11 2.20 onwards). */

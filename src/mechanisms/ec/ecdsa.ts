@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { keyIdBytes, keyTemplate } from "../../keys/key-template.js";
 import { generateKeyPairOnToken, readAttributes, signOnToken, verifyOnToken } from "../../token/operations.js";
 import { pkcs11js } from "../../token/pkcs11.js";
-import { invalidAccess, notSupported } from "../../webcrypto-errors.js";
+import { dataError, invalidAccess, notSupported } from "../../webcrypto-errors.js";
 import { hashInfo } from "../common/hashes.js";
-import { checkJwkAlg, checkJwkHeader, jwkExportHeader } from "../common/jwk.js";
+import { checkJwkAlg, checkJwkKty, checkJwkUse, jwkExportHeader } from "../common/jwk.js";
 import { importKeyObject, wrapHandle } from "../common/new-key.js";
 import { onToken, requireMechanism, toArrayBuffer } from "../common/token-support.js";
 import { checkNotEmpty, checkUsages, intersect } from "../common/usages.js";
@@ -36,8 +36,8 @@ export const ecdsaProvider: AlgorithmProvider = {
   name: NAME,
 
   async generateKey(token, { algorithm, extractable, usages, storage }) {
-    checkUsages(usages, [...PRIVATE_USAGES, ...PUBLIC_USAGES], NAME);
     const curve = curveOf(algorithm.namedCurve);
+    checkUsages(usages, [...PRIVATE_USAGES, ...PUBLIC_USAGES], NAME);
     requireMechanism(token, pkcs11js.CKM_EC_KEY_PAIR_GEN, `${NAME} key generation`);
     const privateUsages = intersect(usages, PRIVATE_USAGES);
     const publicUsages = intersect(usages, PUBLIC_USAGES);
@@ -115,11 +115,14 @@ function readImport(format: KeyFormat, keyData: Buffer | JsonWebKey, curve: Curv
       checkUsages(usages, PRIVATE_USAGES, NAME);
       return { material: ecFromPkcs8(keyData as Buffer, curve), type: "private" };
     case "jwk": {
+      // Node's order: kty, crv, usages, use, key_ops, ext, alg.
       const jwk = keyData as JsonWebKey;
       const isPrivate = jwk.d !== undefined;
-      checkJwkHeader(jwk, { kty: "EC", use: "sig", usages, extractable });
-      checkJwkAlg(jwk, curve.jwkAlg);
+      checkJwkKty(jwk, "EC");
+      if (jwk.crv !== curve.name) throw dataError('JWK "crv" does not match the requested algorithm');
       checkUsages(usages, isPrivate ? PRIVATE_USAGES : PUBLIC_USAGES, NAME);
+      checkJwkUse(jwk, { use: "sig", usages, extractable });
+      checkJwkAlg(jwk, curve.jwkAlg);
       return { material: ecFromJwk(jwk, curve, isPrivate), type: isPrivate ? "private" : "public" };
     }
   }

@@ -2,9 +2,9 @@ import { keyIdBytes, keyTemplate } from "../../keys/key-template.js";
 import type { KeyObjectRef } from "../../keys/crypto-key.js";
 import { generateKeyPairOnToken, readAttributes, signOnToken, verifyOnToken } from "../../token/operations.js";
 import { pkcs11js, type Mechanism } from "../../token/pkcs11.js";
-import { invalidAccess } from "../../webcrypto-errors.js";
-import { hashInfo, type HashInfo } from "../common/hashes.js";
-import { checkJwkAlg, checkJwkHeader, jwkExportHeader } from "../common/jwk.js";
+import { dataError, invalidAccess, notSupported } from "../../webcrypto-errors.js";
+import { hashByAlias, hashInfo, type HashInfo } from "../common/hashes.js";
+import { checkJwkKty, checkJwkUse, jwkExportHeader } from "../common/jwk.js";
 import { importKeyObject, wrapHandle } from "../common/new-key.js";
 import { onToken, requireKeySize, requireMechanism, toArrayBuffer } from "../common/token-support.js";
 import { checkNotEmpty, checkUsages, intersect } from "../common/usages.js";
@@ -76,7 +76,7 @@ function rsaSignatureProvider(scheme: RsaSignatureScheme): AlgorithmProvider {
 
     async importKey(token, format, keyData, request) {
       const hash = hashInfo(request.algorithm.hash);
-      const { parts, type } = readImport(format, keyData, request, `${scheme.jwkPrefix}${hash.jwkSuffix}`);
+      const { parts, type } = readImport(format, keyData, request, hash);
       checkNotEmpty(type, request.usages);
       return onToken(`${name} key import`, () =>
         importKeyObject(token, {
@@ -113,7 +113,7 @@ function rsaSignatureProvider(scheme: RsaSignatureScheme): AlgorithmProvider {
   };
 }
 
-function readImport(format: KeyFormat, keyData: Buffer | JsonWebKey, request: NewKeyRequest, jwkAlg: string): { parts: RsaJwkParts; type: KeyType } {
+function readImport(format: KeyFormat, keyData: Buffer | JsonWebKey, request: NewKeyRequest, hash: HashInfo): { parts: RsaJwkParts; type: KeyType } {
   const { usages, extractable } = request;
   const name = request.algorithm.name;
   switch (format) {
@@ -124,15 +124,21 @@ function readImport(format: KeyFormat, keyData: Buffer | JsonWebKey, request: Ne
       checkUsages(usages, PRIVATE_USAGES, name);
       return { parts: rsaFromPkcs8(keyData as Buffer), type: "private" };
     case "jwk": {
+      // Node's order: kty, usages, use, key_ops, ext, alg.
       const jwk = keyData as JsonWebKey;
       const isPrivate = jwk.d !== undefined;
-      checkJwkHeader(jwk, { kty: "RSA", use: "sig", usages, extractable });
-      checkJwkAlg(jwk, jwkAlg);
+      checkJwkKty(jwk, "RSA");
       checkUsages(usages, isPrivate ? PRIVATE_USAGES : PUBLIC_USAGES, name);
+      checkJwkUse(jwk, { use: "sig", usages, extractable });
+      // Node compares only the hash an alg names (RS256, PS256, RSA-OAEP-256 and SHA-256 all
+      // name SHA-256, in any case), so the same JWK imports under either RSA signature scheme.
+      if (jwk.alg !== undefined && hashByAlias(jwk.alg)?.name !== hash.name) {
+        throw dataError('JWK "alg" does not match the requested algorithm');
+      }
       return { parts: rsaFromJwk(jwk, isPrivate), type: isPrivate ? "private" : "public" };
     }
     case "raw":
-      throw invalidAccess(`Unable to import a raw ${name} key`);
+      throw notSupported(`Unable to import ${name} key with format raw`);
   }
 }
 
