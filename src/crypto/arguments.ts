@@ -69,6 +69,15 @@ export function cryptoKey(value: unknown, method: string, position: number): Cry
   throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': ${ordinal(position)} argument is not of type CryptoKey.`);
 }
 
+/** WebIDL [EnforceRange] unsigned long, for deriveBits's length. */
+export function unsignedLong(value: unknown, method: string, position: number): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || Math.trunc(number) < 0 || Math.trunc(number) > 0xffffffff) {
+    throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': ${ordinal(position)} argument is outside the range of an unsigned long.`);
+  }
+  return Math.trunc(number);
+}
+
 const formats = ["raw", "spki", "pkcs8", "jwk"] as const;
 export type KeyFormatName = (typeof formats)[number];
 

@@ -7,9 +7,11 @@ import { notSupported } from "../webcrypto-errors.js";
  * missing or mistyped member is TypeError. Members not in the dictionary (including our storage
  * extensions) are dropped.
  */
-export type Operation = "digest" | "generateKey" | "importKey" | "sign" | "verify" | "encrypt" | "decrypt";
+export type Operation =
+  | "digest" | "generateKey" | "importKey" | "sign" | "verify" | "encrypt" | "decrypt"
+  | "deriveBits" | "wrapKey" | "unwrapKey" | "get key length";
 
-type MemberType = "hash" | "BufferSource" | "octet" | "unsigned short" | "unsigned long" | "BigInteger" | "DOMString";
+type MemberType = "hash" | "BufferSource" | "octet" | "unsigned short" | "unsigned long" | "BigInteger" | "DOMString" | "CryptoKey";
 
 interface Member {
   name: string;
@@ -31,7 +33,11 @@ const rsaKeyGen = hashed("RsaHashedKeyGenParams", [
   { name: "modulusLength", type: "unsigned long", required: true },
   { name: "publicExponent", type: "BigInteger", required: true },
 ]);
+const rsaImport = hashed("RsaHashedImportParams");
 const ecNamed = (name: string): Dictionary => ({ name, members: [{ name: "namedCurve", type: "DOMString", required: true }] });
+const aesKeyGen: Dictionary = { name: "AesKeyGenParams", members: [{ name: "length", type: "unsigned short", required: true }] };
+const aesDerived: Dictionary = { name: "AesDerivedKeyParams", members: [{ name: "length", type: "unsigned short", required: true }] };
+const hmacImport = hashed("HmacImportParams", [{ name: "length", type: "unsigned long" }]);
 const aesGcm: Dictionary = {
   name: "AesGcmParams",
   members: [
@@ -40,33 +46,88 @@ const aesGcm: Dictionary = {
     { name: "tagLength", type: "octet" },
   ],
 };
+const aesCbc: Dictionary = { name: "AesCbcParams", members: [{ name: "iv", type: "BufferSource", required: true }] };
+const aesCtr: Dictionary = {
+  name: "AesCtrParams",
+  members: [
+    { name: "counter", type: "BufferSource", required: true },
+    { name: "length", type: "octet", required: true },
+  ],
+};
+const rsaOaep: Dictionary = { name: "RsaOaepParams", members: [{ name: "label", type: "BufferSource" }] };
+const ecdhDerive: Dictionary = { name: "EcdhKeyDeriveParams", members: [{ name: "public", type: "CryptoKey", required: true }] };
+const ciphers = { "AES-GCM": aesGcm, "AES-CBC": aesCbc, "AES-CTR": aesCtr, "RSA-OAEP": rsaOaep };
 
-/** What each operation accepts: canonical algorithm name -> parameter dictionary. */
+/**
+ * What each operation accepts, from the Web Crypto spec's registrations: canonical algorithm
+ * name -> parameter dictionary. A name registered here but not implemented by a provider is
+ * still NotSupportedError, after its parameters are checked as the spec says.
+ */
 const registry: Record<Operation, Record<string, Dictionary>> = {
   digest: { "SHA-1": none, "SHA-256": none, "SHA-384": none, "SHA-512": none },
   generateKey: {
     ECDSA: ecNamed("EcKeyGenParams"),
+    ECDH: ecNamed("EcKeyGenParams"),
+    Ed25519: none,
+    X25519: none,
     "RSASSA-PKCS1-v1_5": rsaKeyGen,
     "RSA-PSS": rsaKeyGen,
+    "RSA-OAEP": rsaKeyGen,
     HMAC: hashed("HmacKeyGenParams", [{ name: "length", type: "unsigned long" }]),
-    "AES-GCM": { name: "AesKeyGenParams", members: [{ name: "length", type: "unsigned short", required: true }] },
+    "AES-GCM": aesKeyGen,
+    "AES-CBC": aesKeyGen,
+    "AES-CTR": aesKeyGen,
+    "AES-KW": aesKeyGen,
   },
   importKey: {
     ECDSA: ecNamed("EcKeyImportParams"),
-    "RSASSA-PKCS1-v1_5": hashed("RsaHashedImportParams"),
-    "RSA-PSS": hashed("RsaHashedImportParams"),
-    HMAC: hashed("HmacImportParams", [{ name: "length", type: "unsigned long" }]),
+    ECDH: ecNamed("EcKeyImportParams"),
+    Ed25519: none,
+    X25519: none,
+    "RSASSA-PKCS1-v1_5": rsaImport,
+    "RSA-PSS": rsaImport,
+    "RSA-OAEP": rsaImport,
+    HMAC: hmacImport,
     "AES-GCM": none,
+    "AES-CBC": none,
+    "AES-CTR": none,
+    "AES-KW": none,
+    HKDF: none,
+    PBKDF2: none,
   },
   sign: {
     ECDSA: hashed("EcdsaParams"),
     "RSASSA-PKCS1-v1_5": none,
     "RSA-PSS": { name: "RsaPssParams", members: [{ name: "saltLength", type: "unsigned long", required: true }] },
     HMAC: none,
+    Ed25519: none,
   },
-  verify: {} as Record<string, Dictionary>,
-  encrypt: { "AES-GCM": aesGcm },
-  decrypt: { "AES-GCM": aesGcm },
+  verify: {},
+  encrypt: ciphers,
+  decrypt: ciphers,
+  deriveBits: {
+    ECDH: ecdhDerive,
+    X25519: ecdhDerive,
+    HKDF: hashed("HkdfParams", [
+      { name: "salt", type: "BufferSource", required: true },
+      { name: "info", type: "BufferSource", required: true },
+    ]),
+    PBKDF2: hashed("Pbkdf2Params", [
+      { name: "salt", type: "BufferSource", required: true },
+      { name: "iterations", type: "unsigned long", required: true },
+    ]),
+  },
+  wrapKey: { "AES-KW": none },
+  unwrapKey: { "AES-KW": none },
+  "get key length": {
+    "AES-GCM": aesDerived,
+    "AES-CBC": aesDerived,
+    "AES-CTR": aesDerived,
+    "AES-KW": aesDerived,
+    HMAC: hmacImport,
+    HKDF: none,
+    PBKDF2: none,
+  },
 };
 registry.verify = registry.sign;
 
@@ -112,6 +173,11 @@ function convertMember(value: unknown, member: Member, dictionary: string): unkn
       return normalizeAlgorithm(value, "digest");
     case "BufferSource":
       return copyBufferSource(value, member.name, dictionary);
+    case "CryptoKey":
+      if (!(typeof globalThis.CryptoKey === "function" && value instanceof globalThis.CryptoKey)) {
+        throw new TypeError(`Failed to normalize algorithm: '${member.name}' of '${dictionary}' is not a CryptoKey`);
+      }
+      return value;
     case "BigInteger":
       if (!(value instanceof Uint8Array)) {
         throw new TypeError(`Failed to normalize algorithm: '${member.name}' of '${dictionary}' is not a Uint8Array`);

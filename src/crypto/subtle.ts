@@ -2,9 +2,9 @@ import { keyObjectOf } from "../keys/crypto-key.js";
 import { readStorageOptions } from "../keys/key-template.js";
 import type { AlgorithmProvider, NormalizedAlgorithm } from "../mechanisms/provider.js";
 import type { Token } from "../token/token.js";
-import { invalidAccess, notSupported } from "../webcrypto-errors.js";
+import { dataError, invalidAccess, notSupported } from "../webcrypto-errors.js";
 import { providers } from "./algorithms.js";
-import { bufferSource, cryptoKey, jsonWebKey, keyFormat, keyUsages, requireArguments } from "./arguments.js";
+import { bufferSource, cryptoKey, jsonWebKey, keyFormat, keyUsages, requireArguments, unsignedLong } from "./arguments.js";
 import { normalizeAlgorithm, type Operation } from "./normalize.js";
 
 type Method = Exclude<keyof AlgorithmProvider, "name">;
@@ -138,19 +138,105 @@ export class SubtleCrypto {
     return providerFor(normalized, operation)[operation](normalized, theKey, ref, bytes);
   }
 
-  async deriveBits(): Promise<ArrayBuffer> {
-    throw notSupported("deriveBits is not implemented yet");
+  async deriveBits(algorithm: AlgorithmIdentifier, baseKey: CryptoKey, length?: number | null): Promise<ArrayBuffer>;
+  async deriveBits(algorithm: unknown, baseKey: unknown, length: unknown = null): Promise<ArrayBuffer> {
+    requireArguments(arguments, 2, "deriveBits");
+    const normalized = normalizeAlgorithm(algorithm, "deriveBits");
+    const theKey = cryptoKey(baseKey, "deriveBits", 2);
+    const bits = length === null ? null : unsignedLong(length, "deriveBits", 3);
+    const ref = checkKeyFor(theKey, normalized, "deriveBits", "deriveBits");
+    return providerFor(normalized, "deriveBits").deriveBits(normalized, theKey, ref, bits);
   }
 
-  async deriveKey(): Promise<CryptoKey> {
-    throw notSupported("deriveKey is not implemented yet");
+  async deriveKey(
+    algorithm: AlgorithmIdentifier,
+    baseKey: CryptoKey,
+    derivedKeyType: AlgorithmIdentifier,
+    extractable: boolean,
+    keyUsages: KeyUsage[],
+  ): Promise<CryptoKey>;
+  async deriveKey(algorithm: unknown, baseKey: unknown, derivedKeyType: unknown, extractable: unknown, usages: unknown): Promise<CryptoKey> {
+    requireArguments(arguments, 5, "deriveKey");
+    const normalized = normalizeAlgorithm(algorithm, "deriveBits");
+    const theKey = cryptoKey(baseKey, "deriveKey", 2);
+    const importAlgorithm = normalizeAlgorithm(derivedKeyType, "importKey");
+    const usageList = keyUsages(usages, "deriveKey", 5);
+    const ref = checkKeyFor(theKey, normalized, "deriveKey", "deriveKey");
+    const lengthAlgorithm = normalizeAlgorithm(derivedKeyType, "get key length");
+    const derivedProvider = providerFor(importAlgorithm, "importKey");
+    const length = providerFor(lengthAlgorithm, "keyLength").keyLength(lengthAlgorithm);
+    const request = { algorithm: importAlgorithm, extractable: Boolean(extractable), usages: usageList, storage: readStorageOptions(derivedKeyType) };
+    const provider = providerFor(normalized, "deriveBits");
+    // On the token where the family can: the derived key's bytes then never enter JavaScript.
+    const onToken = await provider.deriveKey?.(normalized, theKey, ref, { provider: derivedProvider, length, request });
+    if (onToken) return onToken;
+    const secret = await provider.deriveBits(normalized, theKey, ref, length);
+    return derivedProvider.importKey(this.#token, "raw", Buffer.from(secret), request);
   }
 
-  async wrapKey(): Promise<ArrayBuffer> {
-    throw notSupported("wrapKey is not implemented yet");
+  async wrapKey(format: KeyFormat, key: CryptoKey, wrappingKey: CryptoKey, wrapAlgorithm: AlgorithmIdentifier): Promise<ArrayBuffer>;
+  async wrapKey(format: unknown, key: unknown, wrappingKey: unknown, wrapAlgorithm: unknown): Promise<ArrayBuffer> {
+    requireArguments(arguments, 4, "wrapKey");
+    const formatName = keyFormat(format, "wrapKey");
+    cryptoKey(key, "wrapKey", 2);
+    const wrapper = cryptoKey(wrappingKey, "wrapKey", 3);
+    const normalized = normalizeEither(wrapAlgorithm, "wrapKey", "encrypt");
+    const ref = checkKeyFor(wrapper, normalized, "wrapKey", "wrapKey");
+    const exported = await this.exportKey(formatName, key as CryptoKey);
+    const bytes = formatName === "jwk" ? Buffer.from(JSON.stringify(exported), "utf8") : Buffer.from(exported as ArrayBuffer);
+    const provider = providers.get(normalized.name);
+    if (provider?.wrapKey) return provider.wrapKey(normalized, wrapper, ref, bytes);
+    return providerFor(normalized, "encrypt").encrypt(normalized, wrapper, ref, bytes);
   }
 
-  async unwrapKey(): Promise<CryptoKey> {
-    throw notSupported("unwrapKey is not implemented yet");
+  async unwrapKey(
+    format: KeyFormat,
+    wrappedKey: BufferSource,
+    unwrappingKey: CryptoKey,
+    unwrapAlgorithm: AlgorithmIdentifier,
+    unwrappedKeyAlgorithm: AlgorithmIdentifier,
+    extractable: boolean,
+    keyUsages: KeyUsage[],
+  ): Promise<CryptoKey>;
+  async unwrapKey(
+    format: unknown,
+    wrappedKey: unknown,
+    unwrappingKey: unknown,
+    unwrapAlgorithm: unknown,
+    unwrappedKeyAlgorithm: unknown,
+    extractable: unknown,
+    usages: unknown,
+  ): Promise<CryptoKey> {
+    requireArguments(arguments, 7, "unwrapKey");
+    const formatName = keyFormat(format, "unwrapKey");
+    const wrapped = bufferSource(wrappedKey, "unwrapKey", 2);
+    const unwrapper = cryptoKey(unwrappingKey, "unwrapKey", 3);
+    const normalized = normalizeEither(unwrapAlgorithm, "unwrapKey", "decrypt");
+    normalizeAlgorithm(unwrappedKeyAlgorithm, "importKey");
+    const usageList = keyUsages(usages, "unwrapKey", 7);
+    const ref = checkKeyFor(unwrapper, normalized, "unwrapKey", "unwrapKey");
+    const provider = providers.get(normalized.name);
+    const bytes = provider?.unwrapKey
+      ? await provider.unwrapKey(normalized, unwrapper, ref, wrapped)
+      : await providerFor(normalized, "decrypt").decrypt(normalized, unwrapper, ref, wrapped);
+    let keyData: BufferSource | JsonWebKey = bytes;
+    if (formatName === "jwk") {
+      try {
+        keyData = JSON.parse(Buffer.from(bytes).toString("utf8")) as JsonWebKey;
+      } catch (error) {
+        throw dataError("The unwrapped key is not a JSON Web Key", error);
+      }
+    }
+    return this.importKey(formatName, keyData, unwrappedKeyAlgorithm as AlgorithmIdentifier, Boolean(extractable), usageList);
+  }
+}
+
+/** wrapKey and unwrapKey take an algorithm registered for them, or else one for encrypt/decrypt. */
+function normalizeEither(algorithm: unknown, first: Operation, second: Operation): NormalizedAlgorithm {
+  try {
+    return normalizeAlgorithm(algorithm, first);
+  } catch (error) {
+    if ((error as DOMException).name !== "NotSupportedError") throw error;
+    return normalizeAlgorithm(algorithm, second);
   }
 }

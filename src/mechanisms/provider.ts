@@ -31,4 +31,21 @@ export interface AlgorithmProvider {
   verify?(algorithm: NormalizedAlgorithm, key: CryptoKey, ref: KeyObjectRef, signature: Buffer, data: Buffer): Promise<boolean>;
   encrypt?(algorithm: NormalizedAlgorithm, key: CryptoKey, ref: KeyObjectRef, data: Buffer): Promise<ArrayBuffer>;
   decrypt?(algorithm: NormalizedAlgorithm, key: CryptoKey, ref: KeyObjectRef, data: Buffer): Promise<ArrayBuffer>;
+  /** `length` in bits, or null where the algorithm allows it (ECDH: the whole secret). */
+  deriveBits?(algorithm: NormalizedAlgorithm, baseKey: CryptoKey, ref: KeyObjectRef, length: number | null): Promise<ArrayBuffer>;
+  /**
+   * Derives a key on the token (C_DeriveKey), so that its bytes never enter JavaScript. Returns
+   * undefined where the token cannot; the face then derives bits and imports them.
+   */
+  deriveKey?(
+    algorithm: NormalizedAlgorithm,
+    baseKey: CryptoKey,
+    ref: KeyObjectRef,
+    derived: { provider: AlgorithmProvider; length: number | null; request: NewKeyRequest },
+  ): Promise<CryptoKey | undefined>;
+  /** The spec's "get key length" for a key type that deriveKey may make (bits, or null). */
+  keyLength?(algorithm: NormalizedAlgorithm): number | null;
+  /** AES-KW and other wrap-only algorithms: wrap bytes the face exported. */
+  wrapKey?(algorithm: NormalizedAlgorithm, wrappingKey: CryptoKey, ref: KeyObjectRef, keyData: Buffer): Promise<ArrayBuffer>;
+  unwrapKey?(algorithm: NormalizedAlgorithm, unwrappingKey: CryptoKey, ref: KeyObjectRef, wrapped: Buffer): Promise<ArrayBuffer>;
 }

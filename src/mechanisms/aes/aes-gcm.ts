@@ -19,7 +19,10 @@ function gcmMechanism(algorithm: NormalizedAlgorithm): { mechanism: Mechanism; t
   const tagLength = (algorithm.tagLength as number | undefined) ?? 128;
   if (!TAG_LENGTHS.includes(tagLength)) throw operationError(`${tagLength} is not a valid AES-GCM tag length`);
   const iv = Buffer.from(algorithm.iv as Uint8Array);
-  if (iv.length === 0) throw operationError("The operation failed for an operation-specific reason");
+  // Node accepts IVs of 12 to 128 bytes. Tokens differ beyond that: SoftHSM silently uses only
+  // part of a longer IV (nonce reuse), and leaves an error on the OpenSSL error queue it shares
+  // with Node, which can abort Node's next WebCrypto call.
+  if (iv.length < 12 || iv.length > 128) throw operationError("The operation failed for an operation-specific reason");
   const aad = algorithm.additionalData === undefined ? undefined : Buffer.from(algorithm.additionalData as Uint8Array);
   return {
     mechanism: {

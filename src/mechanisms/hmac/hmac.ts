@@ -7,6 +7,7 @@ import { generateSecretKey, importSecretKey, readSecretValue, type SecretKeySpec
 import { onToken, requireMechanism, toArrayBuffer } from "../common/token-support.js";
 import { checkNotEmpty, checkUsages } from "../common/usages.js";
 import type { AlgorithmProvider } from "../provider.js";
+import type { Token } from "../../token/token.js";
 
 const NAME = "HMAC";
 const USAGES: KeyUsage[] = ["sign", "verify"];
@@ -14,6 +15,22 @@ const USAGES: KeyUsage[] = ["sign", "verify"];
 const spec: SecretKeySpec = { keyType: pkcs11js.CKK_GENERIC_SECRET, generator: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN, name: NAME };
 
 const keyAlgorithm = (hash: HashInfo, length: number) => ({ name: NAME, length, hash: { name: hash.name } }) as HmacKeyAlgorithm;
+
+/** The shortest key (bytes) the token's HMAC mechanism for this hash accepts (SoftHSM: the hash length). */
+function shortestKey(token: Token, hash: HashInfo): number {
+  return token.mechanismInfo(hash.hmac)?.minKeySize ?? 0;
+}
+
+/**
+ * The bytes to store for an HMAC key. HMAC pads every key shorter than the hash's block with
+ * zero bytes (RFC 2104), so a short key and the same key zero-padded give the same MACs. Tokens
+ * that refuse keys shorter than the hash output (SoftHSM) get the padded form; exportKey trims
+ * it back to the key's length.
+ */
+function tokenKeyValue(token: Token, hash: HashInfo, value: Buffer): Buffer {
+  const shortest = Math.min(shortestKey(token, hash), hash.blockBits / 8);
+  return value.length >= shortest ? value : Buffer.concat([value, Buffer.alloc(shortest - value.length)]);
+}
 
 /** HMAC with the key and the computation on the token (CKM_SHA256_HMAC, ...). */
 export const hmacProvider: AlgorithmProvider = {
@@ -27,7 +44,12 @@ export const hmacProvider: AlgorithmProvider = {
     if (length === 0) throw operationError("The operation failed for an operation-specific reason");
     if (length % 8 !== 0) throw new TypeError(`The property 'algorithm.length' must be a multiple of 8. Received ${length}`);
     checkNotEmpty("secret", request.usages);
-    return generateSecretKey(token, spec, length / 8, keyAlgorithm(hash, length), request);
+    const bytes = length / 8;
+    if (bytes >= shortestKey(token, hash)) return generateSecretKey(token, spec, bytes, keyAlgorithm(hash, length), request);
+    // Shorter than the token's HMAC takes: random bytes from the token's generator, padded (see tokenKeyValue).
+    const value = Buffer.alloc(bytes);
+    token.generateRandom(value);
+    return importSecretKey(token, spec, tokenKeyValue(token, hash, value), keyAlgorithm(hash, length), request);
   },
 
   async importKey(token, format, keyData, request) {
@@ -44,16 +66,19 @@ export const hmacProvider: AlgorithmProvider = {
     } else {
       throw new DOMException(`Unable to import ${NAME} key with format ${format}`, "NotSupportedError");
     }
-    if (value.length === 0) throw dataError("Zero-length key is not supported");
     const bits = value.length * 8;
     const length = (request.algorithm.length as number | undefined) ?? bits;
-    if (length > bits || length <= bits - 8 || length === 0) throw dataError("Invalid key length");
+    if (value.length === 0 || length === 0) throw dataError("Zero-length key is not supported");
+    // Node accepts only a length equal to the key's (the spec would allow up to 7 bits fewer).
+    if (length !== bits) throw dataError("Invalid key length");
     checkNotEmpty("secret", request.usages);
-    return importSecretKey(token, spec, value, keyAlgorithm(hash, length), request);
+    return importSecretKey(token, spec, tokenKeyValue(token, hash, value), keyAlgorithm(hash, length), request);
   },
 
   async exportKey(format, key, ref) {
-    const value = await readSecretValue(ref, NAME);
+    // The token may hold the key zero-padded (tokenKeyValue): the key is its first length/8 bytes.
+    const stored = await readSecretValue(ref, NAME);
+    const value = stored.subarray(0, (key.algorithm as HmacKeyAlgorithm).length / 8);
     if (format === "raw") return toArrayBuffer(value);
     if (format === "jwk") {
       const hash = hashInfo((key.algorithm as HmacKeyAlgorithm).hash);
