@@ -184,9 +184,7 @@ export class SubtleCrypto {
     const ref = checkKeyFor(wrapper, normalized, "wrapKey", "wrapKey");
     const exported = await this.exportKey(formatName, key as CryptoKey);
     const bytes = formatName === "jwk" ? Buffer.from(JSON.stringify(exported), "utf8") : Buffer.from(exported as ArrayBuffer);
-    const provider = providers.get(normalized.name);
-    if (provider?.wrapKey) return provider.wrapKey(normalized, wrapper, ref, bytes);
-    return providerFor(normalized, "encrypt").encrypt(normalized, wrapper, ref, bytes);
+    return providerFor(normalized, "wrapKey").wrapKey(normalized, wrapper, ref, bytes);
   }
 
   async unwrapKey(
@@ -212,13 +210,10 @@ export class SubtleCrypto {
     const wrapped = bufferSource(wrappedKey, "unwrapKey", 2);
     const unwrapper = cryptoKey(unwrappingKey, "unwrapKey", 3);
     const normalized = normalizeEither(unwrapAlgorithm, "unwrapKey", "decrypt");
-    normalizeAlgorithm(unwrappedKeyAlgorithm, "importKey");
+    // Node normalizes the unwrapped key's algorithm only when it imports, after decrypting.
     const usageList = keyUsages(usages, "unwrapKey", 7);
     const ref = checkKeyFor(unwrapper, normalized, "unwrapKey", "unwrapKey");
-    const provider = providers.get(normalized.name);
-    const bytes = provider?.unwrapKey
-      ? await provider.unwrapKey(normalized, unwrapper, ref, wrapped)
-      : await providerFor(normalized, "decrypt").decrypt(normalized, unwrapper, ref, wrapped);
+    const bytes = await providerFor(normalized, "unwrapKey").unwrapKey(normalized, unwrapper, ref, wrapped);
     let keyData: BufferSource | JsonWebKey = bytes;
     if (formatName === "jwk") {
       try {

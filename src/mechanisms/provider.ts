@@ -45,7 +45,12 @@ export interface AlgorithmProvider {
   ): Promise<CryptoKey | undefined>;
   /** The spec's "get key length" for a key type that deriveKey may make (bits, or null). */
   keyLength?(algorithm: NormalizedAlgorithm): number | null;
-  /** AES-KW and other wrap-only algorithms: wrap bytes the face exported. */
+  /**
+   * Wraps bytes the face exported (the spec's wrapKey), with a key that has the wrapKey usage.
+   * Such a key is CKA_WRAP and not CKA_ENCRYPT on the token (a key that could both wrap and
+   * decrypt would let anyone with token access unwrap sensitive keys into the clear), so plain
+   * encryption is not a way to do this: families implement it with C_WrapKey.
+   */
   wrapKey?(algorithm: NormalizedAlgorithm, wrappingKey: CryptoKey, ref: KeyObjectRef, keyData: Buffer): Promise<ArrayBuffer>;
   unwrapKey?(algorithm: NormalizedAlgorithm, unwrappingKey: CryptoKey, ref: KeyObjectRef, wrapped: Buffer): Promise<ArrayBuffer>;
 }
