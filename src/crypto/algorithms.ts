@@ -1,11 +1,19 @@
-import { ecdsaProvider } from "../mechanisms/ec/ecdsa.js";
-import { aesGcmProvider } from "../mechanisms/aes/aes-gcm.js";
-import { hmacProvider } from "../mechanisms/hmac/hmac.js";
+// Every algorithm family this library implements, by canonical Web Crypto name.
+// One import and one list entry per family; keep them one per line.
 import type { AlgorithmProvider } from "../mechanisms/provider.js";
-import { rsaPssProvider, rsassaProvider } from "../mechanisms/rsa/rsa-signature.js";
 import { shaProviders } from "../mechanisms/sha/sha-digest.js";
+import { ecdsaProvider } from "../mechanisms/ec/ecdsa.js";
+import { rsassaProvider, rsaPssProvider } from "../mechanisms/rsa/rsa-signature.js";
+import { hmacProvider } from "../mechanisms/hmac/hmac.js";
+import { aesGcmProvider } from "../mechanisms/aes/aes-gcm.js";
 
-/** Every algorithm family this library implements, by canonical Web Crypto name. */
-export const providers = new Map<string, AlgorithmProvider>(
-  [...shaProviders, ecdsaProvider, rsassaProvider, rsaPssProvider, hmacProvider, aesGcmProvider].map((p) => [p.name, p]),
-);
+const all: AlgorithmProvider[] = [
+  ...shaProviders,
+  ecdsaProvider,
+  rsassaProvider,
+  rsaPssProvider,
+  hmacProvider,
+  aesGcmProvider,
+];
+
+export const providers = new Map<string, AlgorithmProvider>(all.map((provider) => [provider.name, provider]));

@@ -66,6 +66,12 @@ export const aesGcmProvider: AlgorithmProvider = {
     return importSecretKey(token, spec, value, keyAlgorithm(value.length * 8), request);
   },
 
+  keyLength(algorithm) {
+    const length = algorithm.length as number;
+    if (![128, 192, 256].includes(length)) throw operationError("AES key length must be 128, 192, or 256 bits");
+    return length;
+  },
+
   async exportKey(format, key, ref) {
     const value = await readSecretValue(ref, NAME);
     if (format === "raw") return toArrayBuffer(value);

@@ -75,6 +75,13 @@ export const hmacProvider: AlgorithmProvider = {
     return importSecretKey(token, spec, tokenKeyValue(token, hash, value), keyAlgorithm(hash, length), request);
   },
 
+  keyLength(algorithm) {
+    const hash = hashInfo(algorithm.hash);
+    const length = (algorithm.length as number | undefined) ?? hash.blockBits;
+    if (length === 0) throw new TypeError("HMAC key length must not be zero");
+    return length;
+  },
+
   async exportKey(format, key, ref) {
     // The token may hold the key zero-padded (tokenKeyValue): the key is its first length/8 bytes.
     const stored = await readSecretValue(ref, NAME);
