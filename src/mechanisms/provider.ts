@@ -1,5 +1,6 @@
 import type { KeyObjectRef } from "../keys/crypto-key.js";
 import type { KeyStorageOptions } from "../keys/key-template.js";
+import type { Mechanism } from "../token/pkcs11.js";
 import type { Token } from "../token/token.js";
 
 /** An algorithm's parameters after the face has normalized them (see src/crypto/normalize.ts). */
@@ -53,4 +54,6 @@ export interface AlgorithmProvider {
    */
   wrapKey?(algorithm: NormalizedAlgorithm, wrappingKey: CryptoKey, ref: KeyObjectRef, keyData: Buffer): Promise<ArrayBuffer>;
   unwrapKey?(algorithm: NormalizedAlgorithm, unwrappingKey: CryptoKey, ref: KeyObjectRef, wrapped: Buffer): Promise<ArrayBuffer>;
+  /** The mechanism C_WrapKey/C_UnwrapKey use for this algorithm and these parameters (the key's, where it matters). */
+  wrapMechanism?(algorithm: NormalizedAlgorithm, key: CryptoKey): Mechanism;
 }
