@@ -3,6 +3,7 @@ import { readStorageOptions } from "../keys/key-template.js";
 import type { AlgorithmProvider, NormalizedAlgorithm } from "../mechanisms/provider.js";
 import type { Token } from "../token/token.js";
 import { dataError, invalidAccess, notSupported } from "../webcrypto-errors.js";
+import { unwrapAesKey, unwrapBytes, unwrapsDirectly, wrapBytes } from "../mechanisms/common/wrapping.js";
 import { providers } from "./algorithms.js";
 import { bufferSource, cryptoKey, jsonWebKey, keyFormat, keyUsages, requireArguments, unsignedLong } from "./arguments.js";
 import { normalizeAlgorithm, type Operation } from "./normalize.js";
@@ -184,7 +185,8 @@ export class SubtleCrypto {
     const ref = checkKeyFor(wrapper, normalized, "wrapKey", "wrapKey");
     const exported = await this.exportKey(formatName, key as CryptoKey);
     const bytes = formatName === "jwk" ? Buffer.from(JSON.stringify(exported), "utf8") : Buffer.from(exported as ArrayBuffer);
-    return providerFor(normalized, "wrapKey").wrapKey(normalized, wrapper, ref, bytes);
+    const mechanism = providerFor(normalized, "wrapMechanism").wrapMechanism(normalized, wrapper);
+    return wrapBytes(ref, mechanism, bytes, normalized.name);
   }
 
   async unwrapKey(
@@ -210,11 +212,17 @@ export class SubtleCrypto {
     const wrapped = bufferSource(wrappedKey, "unwrapKey", 2);
     const unwrapper = cryptoKey(unwrappingKey, "unwrapKey", 3);
     const normalized = normalizeEither(unwrapAlgorithm, "unwrapKey", "decrypt");
-    // Node normalizes the unwrapped key's algorithm only when it imports, after decrypting.
     const usageList = keyUsages(usages, "unwrapKey", 7);
     const ref = checkKeyFor(unwrapper, normalized, "unwrapKey", "unwrapKey");
-    const bytes = await providerFor(normalized, "unwrapKey").unwrapKey(normalized, unwrapper, ref, wrapped);
-    let keyData: BufferSource | JsonWebKey = bytes;
+    const mechanism = providerFor(normalized, "wrapMechanism").wrapMechanism(normalized, unwrapper);
+    const target = normalizeAlgorithm(unwrappedKeyAlgorithm, "importKey");
+    if (unwrapsDirectly(formatName, target.name)) {
+      // The new key's value never enters JavaScript.
+      const request = { algorithm: target, extractable: Boolean(extractable), usages: usageList, storage: readStorageOptions(unwrappedKeyAlgorithm) };
+      return unwrapAesKey(ref, mechanism, wrapped, normalized.name, request);
+    }
+    const bytes = await unwrapBytes(ref, mechanism, wrapped, normalized.name);
+    let keyData: BufferSource | JsonWebKey = new Uint8Array(bytes);
     if (formatName === "jwk") {
       try {
         keyData = JSON.parse(Buffer.from(bytes).toString("utf8")) as JsonWebKey;

@@ -47,13 +47,8 @@ export interface AlgorithmProvider {
   /** The spec's "get key length" for a key type that deriveKey may make (bits, or null). */
   keyLength?(algorithm: NormalizedAlgorithm): number | null;
   /**
-   * Wraps bytes the face exported (the spec's wrapKey), with a key that has the wrapKey usage.
-   * Such a key is CKA_WRAP and not CKA_ENCRYPT on the token (a key that could both wrap and
-   * decrypt would let anyone with token access unwrap sensitive keys into the clear), so plain
-   * encryption is not a way to do this: families implement it with C_WrapKey.
+   * The mechanism C_WrapKey/C_UnwrapKey use for this algorithm and these parameters (the key's,
+   * where it matters). Wrapping itself is common code: src/mechanisms/common/wrapping.ts.
    */
-  wrapKey?(algorithm: NormalizedAlgorithm, wrappingKey: CryptoKey, ref: KeyObjectRef, keyData: Buffer): Promise<ArrayBuffer>;
-  unwrapKey?(algorithm: NormalizedAlgorithm, unwrappingKey: CryptoKey, ref: KeyObjectRef, wrapped: Buffer): Promise<ArrayBuffer>;
-  /** The mechanism C_WrapKey/C_UnwrapKey use for this algorithm and these parameters (the key's, where it matters). */
   wrapMechanism?(algorithm: NormalizedAlgorithm, key: CryptoKey): Mechanism;
 }

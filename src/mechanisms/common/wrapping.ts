@@ -1,0 +1,93 @@
+import type { KeyObjectRef } from "../../keys/crypto-key.js";
+import { keyIdBytes, keyTemplate } from "../../keys/key-template.js";
+import { readAttributes, destroyObject } from "../../token/operations.js";
+import { pkcs11js, type Mechanism } from "../../token/pkcs11.js";
+import { unwrapBytesOnToken, unwrapKeyOnToken, wrapBytesOnToken } from "../../token/wrap-operations.js";
+import { dataError, notSupported, operationError } from "../../webcrypto-errors.js";
+import type { NewKeyRequest } from "../provider.js";
+import { wrapHandle } from "./new-key.js";
+import { mechanismName, onToken } from "./token-support.js";
+import { checkNotEmpty, checkUsages } from "./usages.js";
+
+/**
+ * wrapKey and unwrapKey inside the token (C_WrapKey, C_UnwrapKey). A key with the wrapKey or
+ * unwrapKey usage is CKA_WRAP / CKA_UNWRAP, never CKA_ENCRYPT / CKA_DECRYPT for that purpose: a
+ * key that can both wrap and decrypt lets anyone with access to the token wrap a sensitive key
+ * and decrypt it into the clear. So wrapping happens where the token says its mechanism can wrap
+ * (CKF_WRAP / CKF_UNWRAP in C_GetMechanismInfo), and fails with NotSupportedError elsewhere.
+ */
+export function requireWrapCapability(ref: KeyObjectRef, mechanism: Mechanism, direction: "wrap" | "unwrap", algorithm: string): void {
+  const flag = direction === "wrap" ? pkcs11js.CKF_WRAP : pkcs11js.CKF_UNWRAP;
+  const info = ref.token.mechanismInfo(mechanism.mechanism);
+  if (!info || (info.flags & flag) === 0) {
+    throw notSupported(
+      `${direction}Key with ${algorithm} is not supported by token "${ref.token.label}": its ${mechanismName(mechanism.mechanism)} cannot ${direction} (no CKF_${direction.toUpperCase()})`,
+    );
+  }
+}
+
+/** RSA private-key work is slow enough to belong on a worker thread; AES wrapping is not. */
+const isSlow = (mechanism: Mechanism) => mechanism.mechanism === pkcs11js.CKM_RSA_PKCS_OAEP;
+
+/** Room for any wrapping's expansion: padding, a tag, an IV, or an RSA modulus up to 16384 bits. */
+const WRAP_OVERHEAD = 4096;
+
+export async function wrapBytes(ref: KeyObjectRef, mechanism: Mechanism, bytes: Buffer, algorithm: string): Promise<ArrayBuffer> {
+  requireWrapCapability(ref, mechanism, "wrap", algorithm);
+  // RFC 3394 wraps whole 64-bit blocks; tokens would pad silently, Node refuses.
+  if (mechanism.mechanism === pkcs11js.CKM_AES_KEY_WRAP && (bytes.length % 8 !== 0 || bytes.length < 16)) {
+    throw operationError("AES-KW wraps data whose length is a multiple of 8 bytes, at least 16");
+  }
+  const wrapped = await onToken(`wrapKey with ${algorithm}`, () =>
+    wrapBytesOnToken(ref.token, mechanism, ref.handle, bytes, bytes.length + WRAP_OVERHEAD, isSlow(mechanism)),
+  );
+  return new Uint8Array(wrapped).buffer as ArrayBuffer;
+}
+
+export async function unwrapBytes(ref: KeyObjectRef, mechanism: Mechanism, wrapped: Buffer, algorithm: string): Promise<Buffer> {
+  requireWrapCapability(ref, mechanism, "unwrap", algorithm);
+  return onToken(`unwrapKey with ${algorithm}`, () => unwrapBytesOnToken(ref.token, mechanism, ref.handle, wrapped, isSlow(mechanism)));
+}
+
+/** AES key types that unwrapKey("raw", ...) creates directly on the token, and their usages. */
+const aesTargets: Record<string, readonly KeyUsage[]> = {
+  "AES-GCM": ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+  "AES-CBC": ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+  "AES-CTR": ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+  "AES-KW": ["wrapKey", "unwrapKey"],
+};
+
+export function unwrapsDirectly(format: string, targetAlgorithm: string): boolean {
+  return format === "raw" && targetAlgorithm in aesTargets;
+}
+
+/**
+ * unwrapKey("raw", ..., AES-*, extractable, usages): C_UnwrapKey creates the AES key itself, with
+ * the requested CKA_SENSITIVE / CKA_EXTRACTABLE and usages, so its value never passes through
+ * JavaScript. The key's length is read back from the token.
+ */
+export async function unwrapAesKey(ref: KeyObjectRef, mechanism: Mechanism, wrapped: Buffer, algorithm: string, request: NewKeyRequest): Promise<CryptoKey> {
+  requireWrapCapability(ref, mechanism, "unwrap", algorithm);
+  const name = request.algorithm.name;
+  checkUsages(request.usages, aesTargets[name], name);
+  checkNotEmpty("secret", request.usages);
+  const { token } = ref;
+  const template = keyTemplate({
+    type: "secret",
+    keyType: pkcs11js.CKK_AES,
+    extractable: request.extractable,
+    usages: request.usages,
+    storage: request.storage,
+    id: keyIdBytes(request.storage),
+  });
+  const handle = await onToken(`unwrapKey with ${algorithm}`, () =>
+    unwrapKeyOnToken(token, mechanism, ref.handle, wrapped, template, isSlow(mechanism)),
+  );
+  const [valueLength] = readAttributes(token, handle, [pkcs11js.CKA_VALUE_LEN]);
+  const bytes = Number(valueLength.length >= 8 ? valueLength.readBigUInt64LE(0) : valueLength.readUInt32LE(0));
+  if (![16, 24, 32].includes(bytes)) {
+    destroyObject(token, handle);
+    throw dataError("Invalid key length");
+  }
+  return wrapHandle(token, handle, "secret", request.extractable, { name, length: bytes * 8 } as AesKeyAlgorithm, request.usages, request.storage);
+}
