@@ -1,4 +1,8 @@
+import { mechanismName } from "../mechanisms/common/token-support.js";
+import type { OperationName } from "../mechanisms/provider.js";
 import { Token } from "../token/token.js";
+import { providers } from "./algorithms.js";
+import { supportedAlgorithms } from "./capabilities.js";
 import { webCryptoError } from "../webcrypto-errors.js";
 import { resolveConfig, type CryptoParams } from "./config.js";
 import { SubtleCrypto } from "./subtle.js";
@@ -84,6 +88,26 @@ export class Crypto {
 
   get library(): string {
     return this.#token.library;
+  }
+
+  /**
+   * The Web Crypto algorithms this token can do, each with its operations, from the mechanisms
+   * the token listed at connection: `{ ECDSA: ["generateKey", "importKey", "exportKey", "sign", "verify"], ... }`.
+   */
+  get algorithms(): Record<string, OperationName[]> {
+    return supportedAlgorithms(this.#token, providers.values());
+  }
+
+  /** Whether this token can do `operation` with `algorithm` (a Web Crypto name, any case). */
+  supports(algorithm: string, operation: OperationName): boolean {
+    const wanted = String(algorithm).toUpperCase();
+    const entry = Object.entries(this.algorithms).find(([name]) => name.toUpperCase() === wanted);
+    return entry !== undefined && entry[1].includes(operation);
+  }
+
+  /** The PKCS#11 mechanisms the token lists, by name (CKM_...). */
+  get mechanisms(): string[] {
+    return this.#token.mechanismList().map(mechanismName);
   }
 
   /**

@@ -22,8 +22,20 @@ export interface NewKeyRequest {
  * algorithm, and has the usage. Data arrives copied into a Buffer that the caller can no longer
  * change.
  */
+/** Web Crypto operations, for capability listings. */
+export type OperationName =
+  | "digest" | "generateKey" | "importKey" | "exportKey" | "sign" | "verify" | "encrypt" | "decrypt"
+  | "deriveBits" | "deriveKey" | "wrapKey" | "unwrapKey";
+
 export interface AlgorithmProvider {
   readonly name: string;
+  /**
+   * The PKCS#11 mechanisms each operation needs: the operation is possible when the token has at
+   * least one of them (for wrapKey/unwrapKey, with CKF_WRAP/CKF_UNWRAP). An empty list: always
+   * possible (importKey, exportKey: C_CreateObject and attribute reads). Read by capability
+   * listings; the operations themselves still check what they use.
+   */
+  readonly requires?: Partial<Record<OperationName, readonly number[]>>;
   digest?(token: Token, algorithm: NormalizedAlgorithm, data: Buffer): Promise<ArrayBuffer>;
   generateKey?(token: Token, request: NewKeyRequest): Promise<CryptoKey | CryptoKeyPair>;
   importKey?(token: Token, format: KeyFormat, keyData: Buffer | JsonWebKey, request: NewKeyRequest): Promise<CryptoKey>;

@@ -27,3 +27,33 @@ describe("capabilities", () => {
     });
   }
 });
+
+describe("what the token says it can do", () => {
+  let crypto: Crypto;
+  before(() => {
+    crypto = new Crypto(config());
+  });
+  after(() => crypto.close());
+
+  it("lists the token's mechanisms by name", () => {
+    const mechanisms = crypto.mechanisms;
+    for (const name of ["CKM_ECDSA", "CKM_EC_KEY_PAIR_GEN", "CKM_SHA256", "CKM_AES_GCM", "CKM_RSA_PKCS_KEY_PAIR_GEN"]) {
+      assert.ok(mechanisms.includes(name), name);
+    }
+    assert.ok(!mechanisms.includes("CKM_ECDSA_SHA256"), "SoftHSM 2.6 has no hash-and-sign ECDSA");
+  });
+
+  it("lists, per algorithm, the operations whose mechanisms the token has; and each listed one works", async () => {
+    const algorithms = crypto.algorithms;
+    assert.deepEqual(algorithms.ECDSA, ["generateKey", "importKey", "exportKey", "sign", "verify"]);
+    assert.deepEqual(algorithms["SHA-256"], ["digest"]);
+    assert.ok(algorithms.HMAC.includes("sign"));
+    assert.equal(crypto.supports("ecdsa", "sign"), true);
+    assert.equal(crypto.supports("ECDSA", "encrypt"), false);
+    assert.equal(crypto.supports("NO-SUCH-ALGORITHM", "sign"), false);
+    // What is listed really works on this token.
+    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, new Uint8Array(4));
+    assert.equal(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, keys.publicKey, signature, new Uint8Array(4)), true);
+  });
+});

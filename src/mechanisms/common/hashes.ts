@@ -41,6 +41,8 @@ const table: HashInfo[] = [
   },
 ];
 
+export const allHashes: readonly HashInfo[] = table;
+
 /** Info for a normalized hash ({ name }); the normalizer has already rejected unknown names. */
 export function hashInfo(hash: unknown): HashInfo {
   const name = typeof hash === "string" ? hash : (hash as { name: string }).name;

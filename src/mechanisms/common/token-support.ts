@@ -4,8 +4,10 @@ import type { Token } from "../../token/token.js";
 import { asOperationError, notSupported } from "../../webcrypto-errors.js";
 
 const mechanismNames = new Map<number, string>();
+// Where two names share a number, the later one is the current name (CKM_EC_KEY_PAIR_GEN, not
+// the older CKM_ECDSA_KEY_PAIR_GEN), so later names win.
 for (const [name, value] of Object.entries(pkcs11js)) {
-  if (name.startsWith("CKM_") && typeof value === "number" && !mechanismNames.has(value)) mechanismNames.set(value, name);
+  if (name.startsWith("CKM_") && typeof value === "number") mechanismNames.set(value, name);
 }
 
 export function mechanismName(type: number): string {

@@ -34,6 +34,13 @@ function curveOf(namedCurve: unknown): Curve {
  */
 export const ecdsaProvider: AlgorithmProvider = {
   name: NAME,
+  requires: {
+    generateKey: [pkcs11js.CKM_EC_KEY_PAIR_GEN],
+    importKey: [],
+    exportKey: [],
+    sign: [pkcs11js.CKM_ECDSA],
+    verify: [pkcs11js.CKM_ECDSA],
+  },
 
   async generateKey(token, { algorithm, extractable, usages, storage }) {
     const curve = curveOf(algorithm.namedCurve);

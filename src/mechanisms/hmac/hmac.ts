@@ -1,7 +1,7 @@
 import { signOnToken, verifyOnToken } from "../../token/operations.js";
 import { pkcs11js } from "../../token/pkcs11.js";
 import { dataError, invalidAccess, operationError } from "../../webcrypto-errors.js";
-import { hashInfo, type HashInfo } from "../common/hashes.js";
+import { allHashes, hashInfo, type HashInfo } from "../common/hashes.js";
 import { checkJwkAlg, checkJwkHeader, jwkBytes, jwkExportHeader } from "../common/jwk.js";
 import { generateSecretKey, importSecretKey, readSecretValue, type SecretKeySpec } from "../common/secret-key.js";
 import { onToken, requireMechanism, toArrayBuffer } from "../common/token-support.js";
@@ -35,6 +35,13 @@ function tokenKeyValue(token: Token, hash: HashInfo, value: Buffer): Buffer {
 /** HMAC with the key and the computation on the token (CKM_SHA256_HMAC, ...). */
 export const hmacProvider: AlgorithmProvider = {
   name: NAME,
+  requires: {
+    generateKey: [pkcs11js.CKM_GENERIC_SECRET_KEY_GEN],
+    importKey: [],
+    exportKey: [],
+    sign: allHashes.map((hash) => hash.hmac),
+    verify: allHashes.map((hash) => hash.hmac),
+  },
 
   async generateKey(token, request) {
     checkUsages(request.usages, USAGES, NAME);

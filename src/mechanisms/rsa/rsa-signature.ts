@@ -3,7 +3,7 @@ import type { KeyObjectRef } from "../../keys/crypto-key.js";
 import { generateKeyPairOnToken, readAttributes, signOnToken, verifyOnToken } from "../../token/operations.js";
 import { pkcs11js, type Mechanism } from "../../token/pkcs11.js";
 import { dataError, invalidAccess, notSupported } from "../../webcrypto-errors.js";
-import { hashByAlias, hashInfo, type HashInfo } from "../common/hashes.js";
+import { allHashes, hashByAlias, hashInfo, type HashInfo } from "../common/hashes.js";
 import { checkJwkKty, checkJwkUse, jwkExportHeader } from "../common/jwk.js";
 import { importKeyObject, wrapHandle } from "../common/new-key.js";
 import { onToken, requireKeySize, requireMechanism, toArrayBuffer } from "../common/token-support.js";
@@ -21,6 +21,8 @@ interface RsaSignatureScheme {
   name: "RSASSA-PKCS1-v1_5" | "RSA-PSS";
   /** JWK alg prefix: RS256 or PS256. */
   jwkPrefix: "RS" | "PS";
+  /** The hash-and-sign mechanisms, one per hash. */
+  mechanisms: number[];
   mechanism(hash: HashInfo, algorithm: NormalizedAlgorithm): Mechanism;
 }
 
@@ -43,6 +45,13 @@ function rsaSignatureProvider(scheme: RsaSignatureScheme): AlgorithmProvider {
 
   return {
     name,
+    requires: {
+      generateKey: [pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN],
+      importKey: [],
+      exportKey: [],
+      sign: scheme.mechanisms,
+      verify: scheme.mechanisms,
+    },
 
     async generateKey(token, { algorithm, extractable, usages, storage }) {
       checkUsages(usages, [...PRIVATE_USAGES, ...PUBLIC_USAGES], name);
@@ -145,12 +154,14 @@ function readImport(format: KeyFormat, keyData: Buffer | JsonWebKey, request: Ne
 export const rsassaProvider = rsaSignatureProvider({
   name: "RSASSA-PKCS1-v1_5",
   jwkPrefix: "RS",
+  mechanisms: allHashes.map((hash) => hash.rsaPkcs),
   mechanism: (hash) => ({ mechanism: hash.rsaPkcs }),
 });
 
 export const rsaPssProvider = rsaSignatureProvider({
   name: "RSA-PSS",
   jwkPrefix: "PS",
+  mechanisms: allHashes.map((hash) => hash.rsaPss),
   mechanism: (hash, algorithm) => ({
     mechanism: hash.rsaPss,
     parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: hash.digest, mgf: hash.mgf1, saltLen: algorithm.saltLength as number },

@@ -8,6 +8,7 @@ function shaProvider(name: "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512"): Algorit
   const hash = hashInfo(name);
   return {
     name,
+    requires: { digest: [hash.digest] },
     async digest(token, _algorithm, data) {
       requireMechanism(token, hash.digest, `${name} digest`);
       return onToken(`${name} digest`, async () =>
