@@ -25,6 +25,11 @@ export interface CryptoParams {
   readWrite?: boolean;
   /** Most sessions used at once for operations. Default 8. */
   poolSize?: number;
+  /**
+   * Where operations that involve no secret run: "never" (default) keeps everything on the token;
+   * "public" runs digests, and verification and encryption with public keys, in Node's crypto.
+   */
+  software?: "public" | "never";
 }
 
 export interface ResolvedConfig extends TokenOptions {
@@ -58,5 +63,8 @@ export function resolveConfig(config: CryptoParams | string): ResolvedConfig {
     throw new TypeError("new Crypto() takes a configuration object ({ library, slot, pin, ... }) or a PKCS#11 URI");
   }
   if (config.pin !== undefined && typeof config.pin !== "string") throw new TypeError("pin must be a string");
+  if (config.software !== undefined && config.software !== "public" && config.software !== "never") {
+    throw new TypeError('software must be "public" or "never"');
+  }
   return { ...config };
 }

@@ -5,6 +5,7 @@ import type { Token } from "../token/token.js";
 import { dataError, invalidAccess, notSupported } from "../webcrypto-errors.js";
 import { unwrapAesKey, unwrapBytes, unwrapsDirectly, wrapBytes } from "../mechanisms/common/wrapping.js";
 import { providers } from "./algorithms.js";
+import { softwareDigest, softwareEncrypt, softwareVerify } from "./software-path.js";
 import { bufferSource, cryptoKey, jsonWebKey, keyFormat, keyUsages, requireArguments, unsignedLong } from "./arguments.js";
 import { normalizeAlgorithm, type Operation } from "./normalize.js";
 
@@ -46,7 +47,9 @@ export class SubtleCrypto {
     requireArguments(arguments, 2, "digest");
     const bytes = bufferSource(data, "digest", 2);
     const normalized = normalizeAlgorithm(algorithm, "digest");
-    return providerFor(normalized, "digest").digest(this.#token, normalized, bytes);
+    const provider = providerFor(normalized, "digest");
+    if (this.#token.software === "public") return softwareDigest(normalized, bytes);
+    return provider.digest(this.#token, normalized, bytes);
   }
 
   async generateKey(algorithm: AlgorithmIdentifier, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey | CryptoKeyPair>;
@@ -119,7 +122,11 @@ export class SubtleCrypto {
     const bytes = bufferSource(data, "verify", 4);
     const normalized = normalizeAlgorithm(algorithm, "verify");
     const ref = checkKeyFor(theKey, normalized, "verify", "verify");
-    return providerFor(normalized, "verify").verify(normalized, theKey, ref, signatureBytes, bytes);
+    const provider = providerFor(normalized, "verify");
+    if (this.#token.software === "public" && theKey.type === "public" && provider.exportKey !== undefined) {
+      return softwareVerify(provider, normalized, theKey, ref, signatureBytes, bytes);
+    }
+    return provider.verify(normalized, theKey, ref, signatureBytes, bytes);
   }
 
   async encrypt(algorithm: AlgorithmIdentifier | AesGcmParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
@@ -136,7 +143,11 @@ export class SubtleCrypto {
     const bytes = bufferSource(data, operation, 3);
     const normalized = normalizeAlgorithm(algorithm, operation satisfies Operation);
     const ref = checkKeyFor(theKey, normalized, operation, operation);
-    return providerFor(normalized, operation)[operation](normalized, theKey, ref, bytes);
+    const provider = providerFor(normalized, operation);
+    if (operation === "encrypt" && this.#token.software === "public" && theKey.type === "public" && provider.exportKey !== undefined) {
+      return softwareEncrypt(provider, normalized, theKey, ref, bytes);
+    }
+    return provider[operation](normalized, theKey, ref, bytes);
   }
 
   async deriveBits(algorithm: AlgorithmIdentifier, baseKey: CryptoKey, length?: number | null): Promise<ArrayBuffer>;

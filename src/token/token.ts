@@ -12,6 +12,11 @@ export interface TokenOptions extends ModuleOptions, TokenSelector {
   readWrite?: boolean;
   /** Most sessions used at once for operations. Default 8. */
   poolSize?: number;
+  /**
+   * "never" (default): every operation runs on the token. "public": operations that involve no
+   * secret (digest; verify and encrypt with a public key) run in Node's own crypto.
+   */
+  software?: "public" | "never";
 }
 
 const DEFAULT_POOL_SIZE = 8;
@@ -38,6 +43,7 @@ export class Token {
   readonly library: string;
   readonly label: string;
   readonly serial: string;
+  readonly software: "public" | "never";
   private readonly mechanisms = new Map<number, MechanismInfo>();
   private readonly sessionFlags: number;
   /** For synchronous calls (getRandomValues, login): never leased, never runs an async call. */
@@ -56,6 +62,7 @@ export class Token {
     this.slot = slot;
     this.label = trimPadded(tokenInfo.label);
     this.serial = trimPadded(tokenInfo.serialNumber);
+    this.software = options.software ?? "never";
     this.sessionFlags = pkcs11js.CKF_SERIAL_SESSION | (options.readWrite === false ? 0 : pkcs11js.CKF_RW_SESSION);
     this.readMechanisms();
     this.controlSession = this.openSession();
