@@ -6,6 +6,9 @@ import { ecdsaProvider } from "../mechanisms/ec/ecdsa.js";
 import { rsassaProvider, rsaPssProvider } from "../mechanisms/rsa/rsa-signature.js";
 import { hmacProvider } from "../mechanisms/hmac/hmac.js";
 import { aesGcmProvider } from "../mechanisms/aes/aes-gcm.js";
+import { aesCbcProvider } from "../mechanisms/aes/aes-cbc.js";
+import { aesCtrProvider } from "../mechanisms/aes/aes-ctr.js";
+import { aesKwProvider } from "../mechanisms/aes/aes-kw.js";
 
 const all: AlgorithmProvider[] = [
   ...shaProviders,
@@ -14,6 +17,9 @@ const all: AlgorithmProvider[] = [
   rsaPssProvider,
   hmacProvider,
   aesGcmProvider,
+  aesCbcProvider,
+  aesCtrProvider,
+  aesKwProvider,
 ];
 
 export const providers = new Map<string, AlgorithmProvider>(all.map((provider) => [provider.name, provider]));

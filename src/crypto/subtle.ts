@@ -195,7 +195,11 @@ export class SubtleCrypto {
     const normalized = normalizeEither(wrapAlgorithm, "wrapKey", "encrypt");
     const ref = checkKeyFor(wrapper, normalized, "wrapKey", "wrapKey");
     const exported = await this.exportKey(formatName, key as CryptoKey);
-    const bytes = formatName === "jwk" ? Buffer.from(JSON.stringify(exported), "utf8") : Buffer.from(exported as ArrayBuffer);
+    let bytes = formatName === "jwk" ? Buffer.from(JSON.stringify(exported), "utf8") : Buffer.from(exported as ArrayBuffer);
+    // The spec's note (and Node): JSON wrapped with AES-KW is padded with spaces to whole 8-byte blocks.
+    if (formatName === "jwk" && normalized.name === "AES-KW" && bytes.length % 8 !== 0) {
+      bytes = Buffer.concat([bytes, Buffer.alloc(8 - (bytes.length % 8), " ")]);
+    }
     const mechanism = providerFor(normalized, "wrapMechanism").wrapMechanism(normalized, wrapper);
     return wrapBytes(ref, mechanism, bytes, normalized.name);
   }
@@ -227,7 +231,7 @@ export class SubtleCrypto {
     const ref = checkKeyFor(unwrapper, normalized, "unwrapKey", "unwrapKey");
     const mechanism = providerFor(normalized, "wrapMechanism").wrapMechanism(normalized, unwrapper);
     const target = normalizeAlgorithm(unwrappedKeyAlgorithm, "importKey");
-    if (unwrapsDirectly(formatName, target.name)) {
+    if (unwrapsDirectly(formatName, target.name, mechanism)) {
       // The new key's value never enters JavaScript.
       const request = { algorithm: target, extractable: Boolean(extractable), usages: usageList, storage: readStorageOptions(unwrappedKeyAlgorithm) };
       return unwrapAesKey(ref, mechanism, wrapped, normalized.name, request);

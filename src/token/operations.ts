@@ -13,6 +13,12 @@ import type { Token } from "./token.js";
  * operation on zero bytes.
  */
 
+/**
+ * An output buffer of at least one byte: pkcs11js passes an empty buffer as NULL, which PKCS#11
+ * reads as a length query that leaves the operation active on the session.
+ */
+const outputBuffer = (length: number) => Buffer.allocUnsafeSlow(Math.max(1, length));
+
 /** Return values from C_Verify that mean "this signature is not valid". */
 const invalidSignature = new Set<number>([pkcs11js.CKR_SIGNATURE_INVALID, pkcs11js.CKR_SIGNATURE_LEN_RANGE]);
 
@@ -35,7 +41,7 @@ export function signOnToken(token: Token, mechanism: Mechanism, key: Handle, dat
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_SignInit(session, mechanism, key);
-    const out = Buffer.allocUnsafeSlow(maxLength);
+    const out = outputBuffer(maxLength);
     if (data.length === 0) return callAsync("C_SignFinal", [out, mechanism], () => pkcs11.C_SignFinalAsync(session, out));
     return callAsync("C_Sign", [data, out, mechanism], () => pkcs11.C_SignAsync(session, data, out));
   });
@@ -64,7 +70,7 @@ export function encryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_EncryptInit(session, mechanism, key);
-    const out = Buffer.allocUnsafeSlow(maxLength);
+    const out = outputBuffer(maxLength);
     if (data.length === 0) return callAsync("C_EncryptFinal", [out, mechanism], () => pkcs11.C_EncryptFinalAsync(session, out));
     return callAsync("C_Encrypt", [data, out, mechanism], () => pkcs11.C_EncryptAsync(session, data, out));
   });
@@ -74,7 +80,7 @@ export function decryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_DecryptInit(session, mechanism, key);
-    const out = Buffer.allocUnsafeSlow(maxLength);
+    const out = outputBuffer(maxLength);
     if (data.length === 0) return callAsync("C_DecryptFinal", [out, mechanism], () => pkcs11.C_DecryptFinalAsync(session, out));
     return callAsync("C_Decrypt", [data, out, mechanism], () => pkcs11.C_DecryptAsync(session, data, out));
   });
@@ -84,7 +90,7 @@ export function digestOnToken(token: Token, mechanism: Mechanism, data: Buffer, 
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_DigestInit(session, mechanism);
-    const out = Buffer.allocUnsafeSlow(length);
+    const out = outputBuffer(length);
     if (data.length === 0) return callAsync("C_DigestFinal", [out], () => pkcs11.C_DigestFinalAsync(session, out));
     return callAsync("C_Digest", [data, out], () => pkcs11.C_DigestAsync(session, data, out));
   });
@@ -148,6 +154,68 @@ export function findObjects(token: Token, template: Template): Promise<Handle[]>
       }
     } finally {
       pkcs11.C_FindObjectsFinal(session);
+    }
+  });
+}
+
+/**
+ * C_DeriveKey: a new key object from a base key, made on the token. Synchronous, like EC key
+ * generation: an ECDH derivation takes well under a millisecond, and pkcs11js's asynchronous
+ * object-creating calls leak their mechanism and template (its issue #120).
+ */
+export function deriveKeyOnToken(token: Token, mechanism: Mechanism, baseKey: Handle, template: Template): Promise<Handle> {
+  return token.withObjectSession((session) => token.module.pkcs11.C_DeriveKey(session, mechanism, baseKey, template));
+}
+
+/**
+ * Derives a throwaway readable secret (the template must make it CKA_EXTRACTABLE, not
+ * CKA_SENSITIVE), reads its CKA_VALUE and destroys it, all in one session call: for deriveBits,
+ * whose result is bytes for the caller anyway.
+ */
+export function deriveSecretOnToken(token: Token, mechanism: Mechanism, baseKey: Handle, template: Template): Promise<Buffer> {
+  return token.withObjectSession((session) => {
+    const pkcs11 = token.module.pkcs11;
+    const scratch = pkcs11.C_DeriveKey(session, mechanism, baseKey, template);
+    try {
+      return pkcs11.C_GetAttributeValue(session, scratch, [{ type: pkcs11js.CKA_VALUE }])[0].value;
+    } finally {
+      pkcs11.C_DestroyObject(session, scratch);
+    }
+  });
+}
+
+/**
+ * Empty input for a single-part-only mechanism (CKM_EDDSA on SoftHSM refuses C_SignUpdate and
+ * C_SignFinal): a zero-length view into a live buffer, which pkcs11js passes as a real pointer
+ * with length 0, where an empty Buffer would be a NULL pointer (CKR_ARGUMENTS_BAD).
+ */
+function nonNullEmpty(data: Buffer): Buffer {
+  return data.length > 0 ? data : Buffer.allocUnsafeSlow(1).subarray(0, 0);
+}
+
+/** C_Sign in one part, empty data included: for mechanisms that have no multi-part form (EdDSA). */
+export function signOnePartOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer> {
+  return token.withOperationSession((session) => {
+    const pkcs11 = token.module.pkcs11;
+    pkcs11.C_SignInit(session, mechanism, key);
+    const input = nonNullEmpty(data);
+    const out = outputBuffer(maxLength);
+    return callAsync("C_Sign", [input, out, mechanism], () => pkcs11.C_SignAsync(session, input, out));
+  });
+}
+
+/** C_Verify in one part, empty data included (see signOnePartOnToken). */
+export function verifyOnePartOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, signature: Buffer): Promise<boolean> {
+  if (signature.length === 0) return Promise.resolve(false);
+  return token.withOperationSession(async (session) => {
+    const pkcs11 = token.module.pkcs11;
+    pkcs11.C_VerifyInit(session, mechanism, key);
+    const input = nonNullEmpty(data);
+    try {
+      return await callAsync("C_Verify", [input, signature, mechanism], () => pkcs11.C_VerifyAsync(session, input, signature));
+    } catch (error) {
+      if (invalidSignature.has((error as TokenError).ckr ?? 0)) return false;
+      throw error;
     }
   });
 }

@@ -1,9 +1,12 @@
-// wrapKey and unwrapKey: the argument checks the face makes before any algorithm is involved,
-// with Node's error names. (No algorithm wraps yet: wrapping with a key that has only the
-// wrapKey usage takes C_WrapKey, which the algorithm families do not implement yet.)
+// wrapKey and unwrapKey: the argument checks the face makes, with Node's error names; and
+// wrapping inside the token (C_WrapKey / C_UnwrapKey) where the token's mechanism can wrap.
 import { randomBytes } from "node:crypto";
 import { Crypto } from "../../src/index.js";
-import { assertSameOutcome, native } from "../support/oracle.js";
+import assert from "node:assert/strict";
+import { keyObjectOf } from "../../src/keys/crypto-key.js";
+import { readAttributes } from "../../src/token/operations.js";
+import { pkcs11js } from "../../src/token/pkcs11.js";
+import { assertSameOutcome, bytes, native } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 describe("wrapKey and unwrapKey argument checks", () => {
@@ -34,5 +37,87 @@ describe("wrapKey and unwrapKey argument checks", () => {
     await assertSameOutcome("wrong format for the key", () => crypto.subtle.wrapKey("spki", open, ourKek, gcm), () => native.wrapKey("spki", nodeOpen, nodeKek, gcm));
     await assertSameOutcome("bad format", () => crypto.subtle.wrapKey("foo" as never, open, ourKek, gcm), () => native.wrapKey("foo" as never, nodeOpen, nodeKek, gcm));
     await assertSameOutcome("unwrapping key without unwrapKey usage", () => crypto.subtle.unwrapKey("raw", randomBytes(48), encryptOnly, gcm, hmac, true, ["sign"]), () => native.unwrapKey("raw", randomBytes(48), nodeEncryptOnly, gcm, hmac, true, ["sign"]));
+  });
+});
+
+describe("wrapKey and unwrapKey inside the token", () => {
+  let crypto: Crypto;
+  const kekBytes = randomBytes(32);
+  let ourKek: CryptoKey;
+  let nodeKek: CryptoKey;
+  const kw = { name: "AES-KW" };
+
+  before(async () => {
+    crypto = new Crypto(config());
+    ourKek = await crypto.subtle.importKey("raw", kekBytes, kw, false, ["wrapKey", "unwrapKey"]);
+    nodeKek = await native.importKey("raw", kekBytes, kw, false, ["wrapKey", "unwrapKey"]);
+  });
+  after(() => crypto.close());
+
+  it("AES-KW: what ours wraps equals Node's wrapping, for AES and HMAC keys", async () => {
+    for (const [algorithm, usages] of [
+      [{ name: "AES-GCM", length: 256 }, ["encrypt"]],
+      [{ name: "AES-CBC", length: 128 }, ["decrypt"]],
+      [{ name: "HMAC", hash: "SHA-256", length: 256 }, ["sign"]],
+    ] as Array<[AesKeyGenParams | HmacKeyGenParams, KeyUsage[]]>) {
+      const key = (await crypto.subtle.generateKey(algorithm, true, usages)) as CryptoKey;
+      const raw = await crypto.subtle.exportKey("raw", key);
+      const nodeKey = await native.importKey("raw", raw, algorithm, true, usages);
+      const ours = await crypto.subtle.wrapKey("raw", key, ourKek, kw);
+      assert.deepEqual(bytes(ours), bytes(await native.wrapKey("raw", nodeKey, nodeKek, kw)), algorithm.name);
+    }
+  });
+
+  it("AES-KW: unwrapKey('raw') into a non-extractable AES key creates it on the token, sensitive, never readable", async () => {
+    const aesBytes = randomBytes(32);
+    const nodeAes = await native.importKey("raw", aesBytes, "AES-GCM", true, ["encrypt"]);
+    const wrapped = await native.wrapKey("raw", nodeAes, nodeKek, kw);
+    const key = await crypto.subtle.unwrapKey("raw", wrapped, ourKek, kw, "AES-GCM", false, ["encrypt", "decrypt"]);
+    assert.deepEqual(key.algorithm, { name: "AES-GCM", length: 256 });
+    assert.equal(key.extractable, false);
+    const ref = keyObjectOf(key)!;
+    const [sensitive, extractable] = readAttributes(ref.token, ref.handle, [pkcs11js.CKA_SENSITIVE, pkcs11js.CKA_EXTRACTABLE]);
+    assert.deepEqual([sensitive[0], extractable[0]], [1, 0]);
+    assert.throws(() => readAttributes(ref.token, ref.handle, [pkcs11js.CKA_VALUE]), /CKR_ATTRIBUTE_SENSITIVE/);
+    // It is the key Node wrapped: both encrypt alike.
+    const iv = randomBytes(12);
+    const data = randomBytes(33);
+    assert.deepEqual(bytes(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, data)), bytes(await native.encrypt({ name: "AES-GCM", iv }, nodeAes, data)));
+  });
+
+  it("AES-KW: an HMAC key and a JWK unwrap through the token into working keys", async () => {
+    const hmac = { name: "HMAC", hash: "SHA-384" };
+    const nodeHmac = (await native.generateKey(hmac, true, ["sign"])) as CryptoKey;
+    const wrappedRaw = await native.wrapKey("raw", nodeHmac, nodeKek, kw);
+    const key = await crypto.subtle.unwrapKey("raw", wrappedRaw, ourKek, kw, hmac, false, ["sign"]);
+    const data = randomBytes(50);
+    assert.deepEqual(bytes(await crypto.subtle.sign("HMAC", key, data)), bytes(await native.sign("HMAC", nodeHmac, data)));
+    // A JWK is wrapped as its JSON text, which AES-KW takes only in whole 8-byte blocks: same answer as Node's either way.
+    await assertSameOutcome(
+      "AES-KW wrapping a JWK",
+      async () => crypto.subtle.wrapKey("jwk", await crypto.subtle.unwrapKey("raw", wrappedRaw, ourKek, kw, hmac, true, ["sign"]), ourKek, kw),
+      () => native.wrapKey("jwk", nodeHmac, nodeKek, kw),
+    );
+  });
+
+  it("AES-KW: error names equal Node's for a corrupted wrapping and a wrong length", async () => {
+    const aes = (await native.generateKey({ name: "AES-GCM", length: 128 }, true, ["encrypt"])) as CryptoKey;
+    const wrapped = new Uint8Array(await native.wrapKey("raw", aes, nodeKek, kw));
+    wrapped[3] ^= 1;
+    await assertSameOutcome("corrupted", () => crypto.subtle.unwrapKey("raw", wrapped, ourKek, kw, "AES-GCM", true, ["encrypt"]), () => native.unwrapKey("raw", wrapped, nodeKek, kw, "AES-GCM", true, ["encrypt"]));
+    const short = wrapped.slice(0, 20);
+    await assertSameOutcome("not whole blocks", () => crypto.subtle.unwrapKey("raw", short, ourKek, kw, "AES-GCM", true, ["encrypt"]), () => native.unwrapKey("raw", short, nodeKek, kw, "AES-GCM", true, ["encrypt"]));
+  });
+
+  it("where the token's mechanism cannot wrap (SoftHSM's AES-GCM), NotSupportedError names it", async () => {
+    const gcmKek = await crypto.subtle.importKey("raw", kekBytes, "AES-GCM", false, ["wrapKey", "unwrapKey"]);
+    const key = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, true, ["encrypt"])) as CryptoKey;
+    await assert.rejects(crypto.subtle.wrapKey("raw", key, gcmKek, { name: "AES-GCM", iv: randomBytes(12) }), (error: DOMException) => {
+      assert.equal(error.name, "NotSupportedError");
+      assert.match(error.message, /CKM_AES_GCM cannot wrap/);
+      return true;
+    });
+    assert.equal(crypto.supports("AES-GCM", "wrapKey"), false);
+    assert.equal(crypto.supports("AES-KW", "wrapKey"), true);
   });
 });

@@ -1,18 +1,13 @@
 import { decryptOnToken, encryptOnToken } from "../../token/operations.js";
 import { pkcs11js, type Mechanism } from "../../token/pkcs11.js";
-import { dataError, invalidAccess, notSupported, operationError } from "../../webcrypto-errors.js";
-import { checkJwkAlg, checkJwkHeader, jwkBytes, jwkExportHeader } from "../common/jwk.js";
-import { generateSecretKey, importSecretKey, readSecretValue, type SecretKeySpec } from "../common/secret-key.js";
-import { onToken, requireKeySize, requireMechanism, toArrayBuffer } from "../common/token-support.js";
-import { checkNotEmpty, checkUsages } from "../common/usages.js";
+import { operationError } from "../../webcrypto-errors.js";
+import { onToken, requireMechanism, toArrayBuffer } from "../common/token-support.js";
 import type { AlgorithmProvider, NormalizedAlgorithm } from "../provider.js";
+import { aesKeyMethods } from "./aes-key.js";
 
 const NAME = "AES-GCM";
 const USAGES: KeyUsage[] = ["encrypt", "decrypt", "wrapKey", "unwrapKey"];
 const TAG_LENGTHS = [32, 64, 96, 104, 112, 120, 128];
-const spec: SecretKeySpec = { keyType: pkcs11js.CKK_AES, generator: pkcs11js.CKM_AES_KEY_GEN, name: NAME };
-
-const keyAlgorithm = (length: number) => ({ name: NAME, length }) as AesKeyAlgorithm;
 
 /** CK_GCM_PARAMS for one call; tag and IV lengths checked as Node checks them. */
 function gcmMechanism(algorithm: NormalizedAlgorithm): { mechanism: Mechanism; tagBytes: number } {
@@ -37,46 +32,10 @@ function gcmMechanism(algorithm: NormalizedAlgorithm): { mechanism: Mechanism; t
 export const aesGcmProvider: AlgorithmProvider = {
   name: NAME,
 
-  async generateKey(token, request) {
-    checkUsages(request.usages, USAGES, NAME);
-    const length = request.algorithm.length as number;
-    if (![128, 192, 256].includes(length)) throw operationError("AES key length must be 128, 192, or 256 bits");
-    requireKeySize(token, spec.generator, length / 8, `${NAME} with ${length}-bit keys`);
-    checkNotEmpty("secret", request.usages);
-    return generateSecretKey(token, spec, length / 8, keyAlgorithm(length), request);
-  },
+  ...aesKeyMethods({ name: NAME, jwkSuffix: "GCM", usages: USAGES, mechanisms: { encrypt: [pkcs11js.CKM_AES_GCM], decrypt: [pkcs11js.CKM_AES_GCM], wrapKey: [pkcs11js.CKM_AES_GCM], unwrapKey: [pkcs11js.CKM_AES_GCM] } }),
 
-  async importKey(token, format, keyData, request) {
-    checkUsages(request.usages, USAGES, NAME);
-    let value: Buffer;
-    if (format === "raw") {
-      value = keyData as Buffer;
-      if (![16, 24, 32].includes(value.length)) throw dataError("Invalid key length");
-    } else if (format === "jwk") {
-      const jwk = keyData as JsonWebKey;
-      checkJwkHeader(jwk, { kty: "oct", use: "enc", usages: request.usages, extractable: request.extractable });
-      value = jwkBytes(jwk, "k");
-      if (![16, 24, 32].includes(value.length)) throw dataError("Invalid key length");
-      checkJwkAlg(jwk, `A${value.length * 8}GCM`);
-    } else {
-      throw notSupported(`Unable to import ${NAME} key with format ${format}`);
-    }
-    requireKeySize(token, spec.generator, value.length, `${NAME} with ${value.length * 8}-bit keys`);
-    checkNotEmpty("secret", request.usages);
-    return importSecretKey(token, spec, value, keyAlgorithm(value.length * 8), request);
-  },
-
-  keyLength(algorithm) {
-    const length = algorithm.length as number;
-    if (![128, 192, 256].includes(length)) throw operationError("AES key length must be 128, 192, or 256 bits");
-    return length;
-  },
-
-  async exportKey(format, key, ref) {
-    const value = await readSecretValue(ref, NAME);
-    if (format === "raw") return toArrayBuffer(value);
-    if (format === "jwk") return { ...jwkExportHeader(key), kty: "oct", k: value.toString("base64url"), alg: `A${value.length * 8}GCM` };
-    throw invalidAccess(`Unable to export a ${format} ${NAME} secret key`);
+  wrapMechanism(algorithm) {
+    return gcmMechanism(algorithm).mechanism;
   },
 
   async encrypt(algorithm, _key, ref, data) {

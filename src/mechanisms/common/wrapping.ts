@@ -1,6 +1,5 @@
 import type { KeyObjectRef } from "../../keys/crypto-key.js";
 import { keyIdBytes, keyTemplate } from "../../keys/key-template.js";
-import { readAttributes, destroyObject } from "../../token/operations.js";
 import { pkcs11js, type Mechanism } from "../../token/pkcs11.js";
 import { unwrapBytesOnToken, unwrapKeyOnToken, wrapBytesOnToken } from "../../token/wrap-operations.js";
 import { dataError, notSupported, operationError } from "../../webcrypto-errors.js";
@@ -57,8 +56,14 @@ const aesTargets: Record<string, readonly KeyUsage[]> = {
   "AES-KW": ["wrapKey", "unwrapKey"],
 };
 
-export function unwrapsDirectly(format: string, targetAlgorithm: string): boolean {
-  return format === "raw" && targetAlgorithm in aesTargets;
+/**
+ * Whether unwrapKey can create the key itself on the token. The new key's length must be known
+ * before the call (tokens such as SoftHSM leave CKA_VALUE_LEN at 0 when the template does not set
+ * it): RFC 3394 key wrap tells it (8 bytes shorter than the wrapping); other mechanisms go through
+ * the generic path.
+ */
+export function unwrapsDirectly(format: string, targetAlgorithm: string, mechanism: Mechanism): boolean {
+  return format === "raw" && targetAlgorithm in aesTargets && mechanism.mechanism === pkcs11js.CKM_AES_KEY_WRAP;
 }
 
 /**
@@ -72,6 +77,11 @@ export async function unwrapAesKey(ref: KeyObjectRef, mechanism: Mechanism, wrap
   checkUsages(request.usages, aesTargets[name], name);
   checkNotEmpty("secret", request.usages);
   const { token } = ref;
+  // RFC 3394: the wrapping is the key plus one 8-byte block (and tokens may not report the
+  // length: SoftHSM leaves CKA_VALUE_LEN at 0 on unwrapped keys and refuses it in the template).
+  if (wrapped.length % 8 !== 0 || wrapped.length < 24) throw operationError("The AES-KW wrapping is not whole 8-byte blocks");
+  const bytes = wrapped.length - 8;
+  if (![16, 24, 32].includes(bytes)) throw dataError("Invalid key length");
   const template = keyTemplate({
     type: "secret",
     keyType: pkcs11js.CKK_AES,
@@ -83,11 +93,5 @@ export async function unwrapAesKey(ref: KeyObjectRef, mechanism: Mechanism, wrap
   const handle = await onToken(`unwrapKey with ${algorithm}`, () =>
     unwrapKeyOnToken(token, mechanism, ref.handle, wrapped, template, isSlow(mechanism)),
   );
-  const [valueLength] = readAttributes(token, handle, [pkcs11js.CKA_VALUE_LEN]);
-  const bytes = Number(valueLength.length >= 8 ? valueLength.readBigUInt64LE(0) : valueLength.readUInt32LE(0));
-  if (![16, 24, 32].includes(bytes)) {
-    destroyObject(token, handle);
-    throw dataError("Invalid key length");
-  }
   return wrapHandle(token, handle, "secret", request.extractable, { name, length: bytes * 8 } as AesKeyAlgorithm, request.usages, request.storage);
 }
