@@ -4,6 +4,7 @@ import type { AlgorithmProvider } from "../mechanisms/provider.js";
 import { shaProviders } from "../mechanisms/sha/sha-digest.js";
 import { ecdsaProvider } from "../mechanisms/ec/ecdsa.js";
 import { rsassaProvider, rsaPssProvider } from "../mechanisms/rsa/rsa-signature.js";
+import { rsaOaepProvider } from "../mechanisms/rsa/rsa-oaep.js";
 import { hmacProvider } from "../mechanisms/hmac/hmac.js";
 import { aesGcmProvider } from "../mechanisms/aes/aes-gcm.js";
 import { aesCbcProvider } from "../mechanisms/aes/aes-cbc.js";
@@ -15,6 +16,7 @@ const all: AlgorithmProvider[] = [
   ecdsaProvider,
   rsassaProvider,
   rsaPssProvider,
+  rsaOaepProvider,
   hmacProvider,
   aesGcmProvider,
   aesCbcProvider,

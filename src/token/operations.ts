@@ -8,9 +8,9 @@ import type { Token } from "./token.js";
  * that may take long (private-key operations, large data) uses pkcs11js's asynchronous variant,
  * which runs on a libuv worker thread; every buffer such a call touches is held by keepAlive.
  *
- * Empty input goes through Init then Final alone: pkcs11js passes a NULL pointer for an empty
- * buffer, which tokens answer with CKR_ARGUMENTS_BAD, while Final over nothing is the same
- * operation on zero bytes.
+ * Empty input is a zero-length view into a live buffer (nonNullEmpty): pkcs11js passes an empty
+ * Buffer as a NULL pointer, which tokens answer with CKR_ARGUMENTS_BAD. (Init then Final alone
+ * would avoid the pointer, but single-part-only mechanisms such as RSA OAEP and EdDSA refuse it.)
  */
 
 /**
@@ -42,8 +42,8 @@ export function signOnToken(token: Token, mechanism: Mechanism, key: Handle, dat
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_SignInit(session, mechanism, key);
     const out = outputBuffer(maxLength);
-    if (data.length === 0) return callAsync("C_SignFinal", [out, mechanism], () => pkcs11.C_SignFinalAsync(session, out));
-    return callAsync("C_Sign", [data, out, mechanism], () => pkcs11.C_SignAsync(session, data, out));
+    const input = nonNullEmpty(data);
+    return callAsync("C_Sign", [input, out, mechanism], () => pkcs11.C_SignAsync(session, input, out));
   });
 }
 
@@ -54,10 +54,8 @@ export function verifyOnToken(token: Token, mechanism: Mechanism, key: Handle, d
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_VerifyInit(session, mechanism, key);
     try {
-      if (data.length === 0) {
-        return await callAsync("C_VerifyFinal", [signature, mechanism], () => pkcs11.C_VerifyFinalAsync(session, signature));
-      }
-      return await callAsync("C_Verify", [data, signature, mechanism], () => pkcs11.C_VerifyAsync(session, data, signature));
+      const input = nonNullEmpty(data);
+      return await callAsync("C_Verify", [input, signature, mechanism], () => pkcs11.C_VerifyAsync(session, input, signature));
     } catch (error) {
       // An invalid signature is an answer, not a failure: Web Crypto's verify says false.
       if (invalidSignature.has((error as TokenError).ckr ?? 0)) return false;
@@ -71,8 +69,8 @@ export function encryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_EncryptInit(session, mechanism, key);
     const out = outputBuffer(maxLength);
-    if (data.length === 0) return callAsync("C_EncryptFinal", [out, mechanism], () => pkcs11.C_EncryptFinalAsync(session, out));
-    return callAsync("C_Encrypt", [data, out, mechanism], () => pkcs11.C_EncryptAsync(session, data, out));
+    const input = nonNullEmpty(data);
+    return callAsync("C_Encrypt", [input, out, mechanism], () => pkcs11.C_EncryptAsync(session, input, out));
   });
 }
 
@@ -81,8 +79,8 @@ export function decryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_DecryptInit(session, mechanism, key);
     const out = outputBuffer(maxLength);
-    if (data.length === 0) return callAsync("C_DecryptFinal", [out, mechanism], () => pkcs11.C_DecryptFinalAsync(session, out));
-    return callAsync("C_Decrypt", [data, out, mechanism], () => pkcs11.C_DecryptAsync(session, data, out));
+    const input = nonNullEmpty(data);
+    return callAsync("C_Decrypt", [input, out, mechanism], () => pkcs11.C_DecryptAsync(session, input, out));
   });
 }
 
@@ -91,8 +89,8 @@ export function digestOnToken(token: Token, mechanism: Mechanism, data: Buffer, 
     const pkcs11 = token.module.pkcs11;
     pkcs11.C_DigestInit(session, mechanism);
     const out = outputBuffer(length);
-    if (data.length === 0) return callAsync("C_DigestFinal", [out], () => pkcs11.C_DigestFinalAsync(session, out));
-    return callAsync("C_Digest", [data, out], () => pkcs11.C_DigestAsync(session, data, out));
+    const input = nonNullEmpty(data);
+    return callAsync("C_Digest", [input, out], () => pkcs11.C_DigestAsync(session, input, out));
   });
 }
 
