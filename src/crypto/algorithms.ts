@@ -3,6 +3,9 @@
 import type { AlgorithmProvider } from "../mechanisms/provider.js";
 import { shaProviders } from "../mechanisms/sha/sha-digest.js";
 import { ecdsaProvider } from "../mechanisms/ec/ecdsa.js";
+import { ecdhProvider } from "../mechanisms/ec/ecdh.js";
+import { ed25519Provider } from "../mechanisms/ec/ed25519.js";
+import { x25519Provider } from "../mechanisms/ec/x25519.js";
 import { rsassaProvider, rsaPssProvider } from "../mechanisms/rsa/rsa-signature.js";
 import { rsaOaepProvider } from "../mechanisms/rsa/rsa-oaep.js";
 import { hmacProvider } from "../mechanisms/hmac/hmac.js";
@@ -14,6 +17,9 @@ import { aesKwProvider } from "../mechanisms/aes/aes-kw.js";
 const all: AlgorithmProvider[] = [
   ...shaProviders,
   ecdsaProvider,
+  ecdhProvider,
+  ed25519Provider,
+  x25519Provider,
   rsassaProvider,
   rsaPssProvider,
   rsaOaepProvider,

@@ -183,37 +183,11 @@ export function deriveSecretOnToken(token: Token, mechanism: Mechanism, baseKey:
 }
 
 /**
- * Empty input for a single-part-only mechanism (CKM_EDDSA on SoftHSM refuses C_SignUpdate and
- * C_SignFinal): a zero-length view into a live buffer, which pkcs11js passes as a real pointer
- * with length 0, where an empty Buffer would be a NULL pointer (CKR_ARGUMENTS_BAD).
+ * Empty input as a zero-length view into a live buffer, which pkcs11js passes as a real pointer
+ * with length 0, where an empty Buffer would be a NULL pointer (CKR_ARGUMENTS_BAD). Init then
+ * Final alone would pass no pointer at all, but single-part-only mechanisms (CKM_EDDSA and
+ * CKM_RSA_PKCS_OAEP on SoftHSM) refuse it.
  */
 function nonNullEmpty(data: Buffer): Buffer {
   return data.length > 0 ? data : Buffer.allocUnsafeSlow(1).subarray(0, 0);
-}
-
-/** C_Sign in one part, empty data included: for mechanisms that have no multi-part form (EdDSA). */
-export function signOnePartOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer> {
-  return token.withOperationSession((session) => {
-    const pkcs11 = token.module.pkcs11;
-    pkcs11.C_SignInit(session, mechanism, key);
-    const input = nonNullEmpty(data);
-    const out = outputBuffer(maxLength);
-    return callAsync("C_Sign", [input, out, mechanism], () => pkcs11.C_SignAsync(session, input, out));
-  });
-}
-
-/** C_Verify in one part, empty data included (see signOnePartOnToken). */
-export function verifyOnePartOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, signature: Buffer): Promise<boolean> {
-  if (signature.length === 0) return Promise.resolve(false);
-  return token.withOperationSession(async (session) => {
-    const pkcs11 = token.module.pkcs11;
-    pkcs11.C_VerifyInit(session, mechanism, key);
-    const input = nonNullEmpty(data);
-    try {
-      return await callAsync("C_Verify", [input, signature, mechanism], () => pkcs11.C_VerifyAsync(session, input, signature));
-    } catch (error) {
-      if (invalidSignature.has((error as TokenError).ckr ?? 0)) return false;
-      throw error;
-    }
-  });
 }

@@ -57,3 +57,17 @@ describe("what the token says it can do", () => {
     assert.equal(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, keys.publicKey, signature, new Uint8Array(4)), true);
   });
 });
+
+describe("where we follow WebIDL rather than Node 20", () => {
+  it("deriveBits with a negative length is a TypeError (Node 20 passes it through and returns nothing)", async () => {
+    const crypto = new Crypto(config());
+    try {
+      const ours = (await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"])) as CryptoKeyPair;
+      await assert.rejects(crypto.subtle.deriveBits({ name: "ECDH", public: ours.publicKey } as EcdhKeyDeriveParams, ours.privateKey, -1), TypeError);
+      const theirs = (await native.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"])) as CryptoKeyPair;
+      assert.equal(await outcome(() => native.deriveBits({ name: "ECDH", public: theirs.publicKey }, theirs.privateKey, -1)), "ok");
+    } finally {
+      await crypto.close();
+    }
+  });
+});

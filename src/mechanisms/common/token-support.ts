@@ -9,6 +9,10 @@ const mechanismNames = new Map<number, string>();
 for (const [name, value] of Object.entries(pkcs11js)) {
   if (name.startsWith("CKM_") && typeof value === "number") mechanismNames.set(value, name);
 }
+// PKCS#11 3.0 mechanisms pkcs11js 2.1 has no constants for.
+mechanismNames.set(0x1055, "CKM_EC_EDWARDS_KEY_PAIR_GEN");
+mechanismNames.set(0x1056, "CKM_EC_MONTGOMERY_KEY_PAIR_GEN");
+mechanismNames.set(0x1057, "CKM_EDDSA");
 
 export function mechanismName(type: number): string {
   return mechanismNames.get(type) ?? `CKM_0x${type.toString(16).padStart(8, "0")}`;

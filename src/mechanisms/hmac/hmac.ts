@@ -85,7 +85,7 @@ export const hmacProvider: AlgorithmProvider = {
   keyLength(algorithm) {
     const hash = hashInfo(algorithm.hash);
     const length = (algorithm.length as number | undefined) ?? hash.blockBits;
-    if (length === 0) throw new TypeError("HMAC key length must not be zero");
+    if (length === 0) throw operationError("Invalid key length");
     return length;
   },
 
