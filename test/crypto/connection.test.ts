@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Crypto, TokenError } from "../../src/index.js";
 import { loadedModuleCount } from "../../src/token/module-registry.js";
-import { config, SOFTHSM_LIBRARY, tokenSerial, USER_PIN } from "../support/tokens.js";
+import { softHsmConfig as config, SOFTHSM_LIBRARY, tokenSerial, USER_PIN } from "../support/tokens.js";
 
 const SECRET_PIN = "9876-not-the-pin";
 
