@@ -49,6 +49,17 @@ export function acquireModule(options: ModuleOptions): SharedModule {
   }
   const key = registryKey(options);
   const existing = modules.get(key);
+  // A module is initialized once per process, with one set of parameters: a second set would be
+  // ignored (CKR_CRYPTOKI_ALREADY_INITIALIZED) and the first database used without a word.
+  const path = key.slice(0, key.indexOf("\u0000"));
+  for (const other of modules.keys()) {
+    if (other !== key && other.startsWith(`${path}\u0000`)) {
+      throw new TokenError(
+        `PKCS#11 module ${options.library} is already loaded in this process with other libraryParameters; a module takes one set per process`,
+        { code: "MODULE_PARAMETERS_CONFLICT" },
+      );
+    }
+  }
   if (existing) {
     existing.refs++;
     return existing;

@@ -88,6 +88,19 @@ describe("connecting to a token", () => {
     await c.close();
   });
 
+  it("refuses a second set of libraryParameters for a module already loaded", async () => {
+    const crypto = new Crypto(config("main"));
+    try {
+      assertConnectError(
+        () => new Crypto(config("main", { libraryParameters: "other" })),
+        "MODULE_PARAMETERS_CONFLICT",
+        /already loaded in this process with other libraryParameters/,
+      );
+    } finally {
+      await crypto.close();
+    }
+  });
+
   it("login(), logout() and isLoggedIn, and a login shared by two connections to one token", async () => {
     const crypto = new Crypto(config("main", { pin: undefined }));
     const other = new Crypto(config("main", { pin: undefined }));

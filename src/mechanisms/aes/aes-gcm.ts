@@ -22,7 +22,8 @@ function gcmMechanism(algorithm: NormalizedAlgorithm): { mechanism: Mechanism; t
   return {
     mechanism: {
       mechanism: pkcs11js.CKM_AES_GCM,
-      parameter: { type: pkcs11js.CK_PARAMS_AES_GCM, iv, aad, ivBits: iv.length * 8, tagBits: tagLength } as pkcs11js.AesGCM,
+      // The PKCS#11 2.40 structure, with ulIvBits: NSS misreads the older layout; SoftHSM takes both.
+      parameter: { type: pkcs11js.CK_PARAMS_AES_GCM_v240, iv, aad, ivBits: iv.length * 8, tagBits: tagLength } as pkcs11js.AesGCM,
     },
     tagBytes: tagLength / 8,
   };

@@ -52,7 +52,9 @@ export const ecdsaProvider: AlgorithmProvider = {
     const id = keyIdBytes(storage);
     const keyType = pkcs11js.CKK_EC;
     const publicTemplate = [
-      ...keyTemplate({ type: "public", keyType, extractable: true, usages: publicUsages, storage, id }),
+      // The token object may verify whatever usages the CryptoKey has: tokens such as NSS test a
+      // new pair by signing and verifying, and a public key grants nothing secret.
+      ...keyTemplate({ type: "public", keyType, extractable: true, usages: PUBLIC_USAGES, storage, id }),
       { type: pkcs11js.CKA_EC_PARAMS, value: curve.params },
     ];
     const privateTemplate = keyTemplate({ type: "private", keyType, extractable, usages: privateUsages, storage, id });
@@ -102,6 +104,8 @@ export const ecdsaProvider: AlgorithmProvider = {
 
   async verify(algorithm, key, ref, signature, data) {
     requireMechanism(ref.token, pkcs11js.CKM_ECDSA, `${NAME} verification`);
+    // r || s of the curve's size, or not a signature at all (NSS answers CKR_DATA_LEN_RANGE).
+    if (signature.length !== 2 * curveOf((key.algorithm as EcKeyAlgorithm).namedCurve).size) return false;
     const digest = createHash(hashInfo(algorithm.hash).node).update(data).digest();
     return onToken(`${NAME} verification`, () =>
       verifyOnToken(ref.token, { mechanism: pkcs11js.CKM_ECDSA }, ref.handle, digest, signature),

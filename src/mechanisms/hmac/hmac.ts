@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { signOnToken, verifyOnToken } from "../../token/operations.js";
 import { pkcs11js } from "../../token/pkcs11.js";
 import { dataError, invalidAccess, operationError } from "../../webcrypto-errors.js";
@@ -114,6 +115,15 @@ export const hmacProvider: AlgorithmProvider = {
     requireMechanism(ref.token, hash.hmac, `${NAME} with ${hash.name}`);
     // A MAC of the wrong length is simply not valid (tokens answer CKR_SIGNATURE_LEN_RANGE).
     if (signature.length !== hash.length) return false;
-    return onToken(`${NAME} verification`, () => verifyOnToken(ref.token, { mechanism: hash.hmac }, ref.handle, data, signature));
+    return onToken(`${NAME} verification`, async () => {
+      // A key that may sign verifies by computing the MAC and comparing in constant time: tokens'
+      // C_Verify for HMAC is less dependable (NSS answers a wrong MAC with CKR_DEVICE_ERROR from
+      // worker threads). A verify-only key has no CKA_SIGN, so it takes C_Verify.
+      if (key.usages.includes("sign")) {
+        const expected = await signOnToken(ref.token, { mechanism: hash.hmac }, ref.handle, data, hash.length);
+        return timingSafeEqual(expected, signature);
+      }
+      return verifyOnToken(ref.token, { mechanism: hash.hmac }, ref.handle, data, signature);
+    });
   },
 };

@@ -56,7 +56,10 @@ export async function generateRsaKeyPair(token: Token, family: RsaFamily, reques
   const id = keyIdBytes(storage);
   const keyType = pkcs11js.CKK_RSA;
   const publicTemplate = [
-    ...keyTemplate({ type: "public", keyType, extractable: true, usages: publicUsages, storage, id }),
+    // The token object gets every public usage of the family, whatever the CryptoKey has: tokens
+    // such as NSS test a new pair with it (sign/verify, encrypt/decrypt), and a public key grants
+    // nothing secret.
+    ...keyTemplate({ type: "public", keyType, extractable: true, usages: family.publicUsages, storage, id }),
     { type: pkcs11js.CKA_MODULUS_BITS, value: modulusLength },
     { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from(publicExponent) },
   ];

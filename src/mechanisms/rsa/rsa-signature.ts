@@ -1,6 +1,7 @@
 import type { KeyObjectRef } from "../../keys/crypto-key.js";
 import { signOnToken, verifyOnToken } from "../../token/operations.js";
 import { pkcs11js, type Mechanism } from "../../token/pkcs11.js";
+import { operationError } from "../../webcrypto-errors.js";
 import { allHashes, type HashInfo } from "../common/hashes.js";
 import { onToken, requireMechanism, toArrayBuffer } from "../common/token-support.js";
 import type { AlgorithmProvider, NormalizedAlgorithm } from "../provider.js";
@@ -32,6 +33,12 @@ function rsaSignatureProvider(scheme: RsaSignatureScheme): AlgorithmProvider {
   };
   const mechanismFor = (key: CryptoKey, ref: KeyObjectRef, algorithm: NormalizedAlgorithm, purpose: string) => {
     const hash = rsaKeyHash(key);
+    // RFC 8017 9.1.1: a salt longer than emLen - hLen - 2 cannot fit. Node says OperationError;
+    // tokens differ (NSS verifies such a signature as false), so it is checked here.
+    if (algorithm.saltLength !== undefined) {
+      const emLen = Math.ceil(((key.algorithm as RsaHashedKeyAlgorithm).modulusLength - 1) / 8);
+      if ((algorithm.saltLength as number) > emLen - hash.length - 2) throw operationError(`saltLength is too large for this key and ${hash.name}`);
+    }
     const mechanism = scheme.mechanism(hash, algorithm);
     requireMechanism(ref.token, mechanism.mechanism, `${name} ${purpose} with ${hash.name}`);
     return mechanism;
