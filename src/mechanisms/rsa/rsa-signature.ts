@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { KeyObjectRef } from "../../keys/crypto-key.js";
 import { signOnToken, verifyOnToken } from "../../token/operations.js";
 import { pkcs11js, type Mechanism } from "../../token/pkcs11.js";
@@ -14,7 +15,18 @@ interface RsaSignatureScheme {
   /** The hash-and-sign mechanisms, one per hash. */
   mechanisms: number[];
   mechanism(hash: HashInfo, algorithm: NormalizedAlgorithm): Mechanism;
+  /** The mechanism that signs a digest computed elsewhere, and what it is given for a digest. */
+  raw: number;
+  prehashed(hash: HashInfo, digest: Buffer): Buffer;
 }
+
+/** DER of DigestInfo up to the digest itself (RFC 8017 9.2, note 1). */
+const digestInfoPrefix: Record<HashInfo["name"], Buffer> = {
+  "SHA-1": Buffer.from("3021300906052b0e03021a05000414", "hex"),
+  "SHA-256": Buffer.from("3031300d060960864801650304020105000420", "hex"),
+  "SHA-384": Buffer.from("3041300d060960864801650304020205000430", "hex"),
+  "SHA-512": Buffer.from("3051300d060960864801650304020305000440", "hex"),
+};
 
 /**
  * RSASSA-PKCS1-v1_5 and RSA-PSS differ only in the signing mechanism; keys (generation, import,
@@ -31,7 +43,12 @@ function rsaSignatureProvider(scheme: RsaSignatureScheme): AlgorithmProvider {
     jwkUse: "sig",
     jwkAlg: (hash) => `${scheme.jwkPrefix}${hash.jwkSuffix}`,
   };
-  const mechanismFor = (key: CryptoKey, ref: KeyObjectRef, algorithm: NormalizedAlgorithm, purpose: string) => {
+  /**
+   * The hash-and-sign mechanism where the token has it (the whole message goes to the token);
+   * otherwise Node hashes (no secret is involved) and the token signs the digest with the plain
+   * mechanism, as tokens that lack the combined ones need (p11-kit's RPC drops the PSS ones).
+   */
+  const mechanismFor = (key: CryptoKey, ref: KeyObjectRef, algorithm: NormalizedAlgorithm, data: Buffer, purpose: string) => {
     const hash = rsaKeyHash(key);
     // RFC 8017 9.1.1: a salt longer than emLen - hLen - 2 cannot fit. Node says OperationError;
     // tokens differ (NSS verifies such a signature as false), so it is checked here.
@@ -39,9 +56,11 @@ function rsaSignatureProvider(scheme: RsaSignatureScheme): AlgorithmProvider {
       const emLen = Math.ceil(((key.algorithm as RsaHashedKeyAlgorithm).modulusLength - 1) / 8);
       if ((algorithm.saltLength as number) > emLen - hash.length - 2) throw operationError(`saltLength is too large for this key and ${hash.name}`);
     }
-    const mechanism = scheme.mechanism(hash, algorithm);
-    requireMechanism(ref.token, mechanism.mechanism, `${name} ${purpose} with ${hash.name}`);
-    return mechanism;
+    const combined = scheme.mechanism(hash, algorithm);
+    if (ref.token.hasMechanism(combined.mechanism)) return { mechanism: combined, input: data };
+    const raw = { ...combined, mechanism: scheme.raw };
+    requireMechanism(ref.token, scheme.raw, `${name} ${purpose} with ${hash.name}`);
+    return { mechanism: raw, input: scheme.prehashed(hash, createHash(hash.node).update(data).digest()) };
   };
 
   return {
@@ -50,8 +69,8 @@ function rsaSignatureProvider(scheme: RsaSignatureScheme): AlgorithmProvider {
       generateKey: [pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN],
       importKey: [],
       exportKey: [],
-      sign: scheme.mechanisms,
-      verify: scheme.mechanisms,
+      sign: [...scheme.mechanisms, scheme.raw],
+      verify: [...scheme.mechanisms, scheme.raw],
     },
 
     generateKey: (token, request) => generateRsaKeyPair(token, family, request),
@@ -59,14 +78,14 @@ function rsaSignatureProvider(scheme: RsaSignatureScheme): AlgorithmProvider {
     exportKey: (format, key, ref) => exportRsaKey(family, format, key, ref),
 
     async sign(algorithm, key, ref, data) {
-      const mechanism = mechanismFor(key, ref, algorithm, "signing");
+      const { mechanism, input } = mechanismFor(key, ref, algorithm, data, "signing");
       const length = rsaModulusBytes(key);
-      return onToken(`${name} signing`, async () => toArrayBuffer(await signOnToken(ref.token, mechanism, ref.handle, data, length)));
+      return onToken(`${name} signing`, async () => toArrayBuffer(await signOnToken(ref.token, mechanism, ref.handle, input, length)));
     },
 
     async verify(algorithm, key, ref, signature, data) {
-      const mechanism = mechanismFor(key, ref, algorithm, "verification");
-      return onToken(`${name} verification`, () => verifyOnToken(ref.token, mechanism, ref.handle, data, signature));
+      const { mechanism, input } = mechanismFor(key, ref, algorithm, data, "verification");
+      return onToken(`${name} verification`, () => verifyOnToken(ref.token, mechanism, ref.handle, input, signature));
     },
   };
 }
@@ -76,6 +95,9 @@ export const rsassaProvider = rsaSignatureProvider({
   jwkPrefix: "RS",
   mechanisms: allHashes.map((hash) => hash.rsaPkcs),
   mechanism: (hash) => ({ mechanism: hash.rsaPkcs }),
+  raw: pkcs11js.CKM_RSA_PKCS,
+  // CKM_RSA_PKCS signs what it is given: the DER DigestInfo of the hash, as EMSA-PKCS1-v1_5 wants.
+  prehashed: (hash, digest) => Buffer.concat([digestInfoPrefix[hash.name], digest]),
 });
 
 export const rsaPssProvider = rsaSignatureProvider({
@@ -86,4 +108,6 @@ export const rsaPssProvider = rsaSignatureProvider({
     mechanism: hash.rsaPss,
     parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: hash.digest, mgf: hash.mgf1, saltLen: algorithm.saltLength as number },
   }),
+  raw: pkcs11js.CKM_RSA_PKCS_PSS,
+  prehashed: (_hash, digest) => digest,
 });
