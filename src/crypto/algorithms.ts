@@ -13,6 +13,8 @@ import { aesGcmProvider } from "../mechanisms/aes/aes-gcm.js";
 import { aesCbcProvider } from "../mechanisms/aes/aes-cbc.js";
 import { aesCtrProvider } from "../mechanisms/aes/aes-ctr.js";
 import { aesKwProvider } from "../mechanisms/aes/aes-kw.js";
+import { hkdfProvider } from "../mechanisms/kdf/hkdf.js";
+import { pbkdf2Provider } from "../mechanisms/kdf/pbkdf2.js";
 
 const all: AlgorithmProvider[] = [
   ...shaProviders,
@@ -28,6 +30,8 @@ const all: AlgorithmProvider[] = [
   aesCbcProvider,
   aesCtrProvider,
   aesKwProvider,
+  hkdfProvider,
+  pbkdf2Provider,
 ];
 
 export const providers = new Map<string, AlgorithmProvider>(all.map((provider) => [provider.name, provider]));

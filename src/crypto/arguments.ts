@@ -1,5 +1,5 @@
 import { isOurCryptoKey } from "../keys/crypto-key.js";
-import { dataError, invalidAccess } from "../webcrypto-errors.js";
+import { invalidAccess } from "../webcrypto-errors.js";
 
 /**
  * WebIDL conversions of SubtleCrypto's arguments, with Node's error types: a missing argument or
@@ -33,9 +33,10 @@ const jwkStringMembers = ["kty", "use", "alg", "crv", "x", "y", "d", "n", "e", "
  * TypeError; a BufferSource is Node's DataError.
  */
 export function jsonWebKey(value: unknown): JsonWebKey {
-  // WebIDL turns null and undefined into an empty dictionary, which then lacks kty.
-  if (value === null || value === undefined) return {};
-  if (isBufferSource(value)) throw dataError("Invalid keyData");
+  // WebIDL turns null, undefined and any object without the members (a buffer, say) into an
+  // empty dictionary, which then lacks kty: DataError from the family, or NotSupportedError from
+  // a family that takes no JWK at all (HKDF, PBKDF2), as in Node.
+  if (value === null || value === undefined || isBufferSource(value)) return {};
   if (typeof value !== "object" || value === null) {
     throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': 2nd argument is not a JsonWebKey dictionary.");
   }
@@ -69,13 +70,16 @@ export function cryptoKey(value: unknown, method: string, position: number): Cry
   throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': ${ordinal(position)} argument is not of type CryptoKey.`);
 }
 
-/** WebIDL [EnforceRange] unsigned long, for deriveBits's length. */
-export function unsignedLong(value: unknown, method: string, position: number): number {
+/**
+ * WebIDL's unsigned long (deriveBits's length has no [EnforceRange]): NaN and infinities are 0,
+ * other numbers are truncated and taken modulo 2^32, so -8 is 4294967288.
+ */
+export function unsignedLong(value: unknown): number {
+  if (typeof value === "symbol" || typeof value === "bigint") throw new TypeError("Cannot convert the length to an unsigned long");
   const number = Number(value);
-  if (!Number.isFinite(number) || Math.trunc(number) < 0 || Math.trunc(number) > 0xffffffff) {
-    throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': ${ordinal(position)} argument is outside the range of an unsigned long.`);
-  }
-  return Math.trunc(number);
+  if (!Number.isFinite(number)) return 0;
+  const integer = Math.trunc(number) % 2 ** 32;
+  return integer < 0 ? integer + 2 ** 32 : integer;
 }
 
 const formats = ["raw", "spki", "pkcs8", "jwk"] as const;

@@ -155,7 +155,7 @@ export class SubtleCrypto {
     requireArguments(arguments, 2, "deriveBits");
     const normalized = normalizeAlgorithm(algorithm, "deriveBits");
     const theKey = cryptoKey(baseKey, "deriveBits", 2);
-    const bits = length === null ? null : unsignedLong(length, "deriveBits", 3);
+    const bits = length === null ? null : unsignedLong(length);
     const ref = checkKeyFor(theKey, normalized, "deriveBits", "deriveBits");
     return providerFor(normalized, "deriveBits").deriveBits(normalized, theKey, ref, bits);
   }

@@ -18,3 +18,17 @@ const registry = new FinalizationRegistry<{ token: Token; handle: Handle }>(({ t
 export function forgetWhenCollected(key: object, ref: { token: Token; handle: Handle }): void {
   registry.register(key, { token: ref.token, handle: ref.handle });
 }
+
+/**
+ * Overwrites the bytes of a key held in JavaScript (createHeldSecretKey in crypto-key.ts) once its
+ * CryptoKey is garbage-collected. The registry holds the bytes, never the key, and the key holds
+ * them anyway, so this keeps them no longer than the key does; it only makes sure that they do
+ * not linger in freed memory afterwards.
+ */
+const heldMaterial = new FinalizationRegistry<Buffer>((material) => {
+  material.fill(0);
+});
+
+export function wipeWhenCollected(key: object, material: Buffer): void {
+  heldMaterial.register(key, material);
+}
