@@ -1,3 +1,4 @@
+import type { NormalizedAlgorithm } from "../mechanisms/provider.js";
 import { notSupported } from "../webcrypto-errors.js";
 
 /**
@@ -130,13 +131,6 @@ const registry: Record<Operation, Record<string, Dictionary>> = {
   },
 };
 registry.verify = registry.sign;
-
-/** Every algorithm name this implementation knows for any operation (for capability listings). */
-export function registeredAlgorithms(operation: Operation): string[] {
-  return Object.keys(registry[operation]);
-}
-
-export type NormalizedAlgorithm = { name: string } & Record<string, unknown>;
 
 const ranges: Record<"octet" | "unsigned short" | "unsigned long", number> = {
   octet: 0xff,

@@ -110,8 +110,3 @@ export function keyTemplate(options: KeyTemplateOptions): Template {
   }
   return template;
 }
-
-/** Template attributes without CKA_CLASS and CKA_KEY_TYPE, for C_GenerateKey(Pair) where the mechanism implies them. */
-export function withoutClassAndKeyType(template: Template): Template {
-  return template.filter((a) => a.type !== pkcs11js.CKA_CLASS && a.type !== pkcs11js.CKA_KEY_TYPE);
-}

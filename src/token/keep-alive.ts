@@ -16,8 +16,3 @@ export async function keepAlive<T>(held: readonly unknown[], call: () => Promise
     inFlight.delete(holder);
   }
 }
-
-/** Number of native calls currently holding buffers (for tests). */
-export function callsInFlight(): number {
-  return inFlight.size;
-}

@@ -72,16 +72,3 @@ export function isSessionLost(error: unknown): boolean {
 export function isNotLoggedIn(error: unknown): boolean {
   return ckrOf(error) === pkcs11js.CKR_USER_NOT_LOGGED_IN;
 }
-
-/** Return values that mean the token itself went away. */
-const tokenGone = new Set<number>([
-  pkcs11js.CKR_DEVICE_REMOVED,
-  pkcs11js.CKR_TOKEN_NOT_PRESENT,
-  pkcs11js.CKR_DEVICE_ERROR,
-  pkcs11js.CKR_CRYPTOKI_NOT_INITIALIZED,
-]);
-
-export function isTokenGone(error: unknown): boolean {
-  const code = ckrOf(error);
-  return code !== undefined && tokenGone.has(code);
-}
