@@ -1,11 +1,14 @@
 // wrapKey and unwrapKey: the argument checks the face makes, with Node's error names; and
 // wrapping inside the token (C_WrapKey / C_UnwrapKey) where the token's mechanism can wrap.
+// Where it cannot (p11-kit 0.24's remote token lists no CKM_AES_KEY_WRAP), wrapKey and unwrapKey
+// must answer NotSupportedError naming the mechanism.
 import { randomBytes } from "node:crypto";
 import { Crypto } from "../../src/index.js";
 import assert from "node:assert/strict";
 import { keyObjectOf } from "../../src/keys/crypto-key.js";
 import { readAttributes } from "../../src/token/operations.js";
 import { pkcs11js } from "../../src/token/pkcs11.js";
+import { assertNotSupported, itIfSupported, mechanismHas } from "../support/capability.js";
 import { assertSameOutcome, bytes, native } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
@@ -46,6 +49,9 @@ describe("wrapKey and unwrapKey inside the token", () => {
   let ourKek: CryptoKey;
   let nodeKek: CryptoKey;
   const kw = { name: "AES-KW" };
+  const KW = "CKM_AES_KEY_WRAP";
+  const canWrap = () => crypto.supports("AES-KW", "wrapKey");
+  const canUnwrap = () => crypto.supports("AES-KW", "unwrapKey");
 
   before(async () => {
     crypto = new Crypto(config());
@@ -54,7 +60,7 @@ describe("wrapKey and unwrapKey inside the token", () => {
   });
   after(() => crypto.close());
 
-  it("AES-KW: what ours wraps equals Node's wrapping, for AES and HMAC keys", async () => {
+  itIfSupported(canWrap, "AES-KW: what ours wraps equals Node's wrapping, for AES and HMAC keys", async () => {
     for (const [algorithm, usages] of [
       [{ name: "AES-GCM", length: 256 }, ["encrypt"]],
       [{ name: "AES-CBC", length: 128 }, ["decrypt"]],
@@ -66,9 +72,9 @@ describe("wrapKey and unwrapKey inside the token", () => {
       const ours = await crypto.subtle.wrapKey("raw", key, ourKek, kw);
       assert.deepEqual(bytes(ours), bytes(await native.wrapKey("raw", nodeKey, nodeKek, kw)), algorithm.name);
     }
-  });
+  }, { mechanism: KW });
 
-  it("AES-KW: unwrapKey('raw') into a non-extractable AES key creates it on the token, sensitive, never readable", async () => {
+  itIfSupported(canUnwrap, "AES-KW: unwrapKey('raw') into a non-extractable AES key creates it on the token, sensitive, never readable", async () => {
     const aesBytes = randomBytes(32);
     const nodeAes = await native.importKey("raw", aesBytes, "AES-GCM", true, ["encrypt"]);
     const wrapped = await native.wrapKey("raw", nodeAes, nodeKek, kw);
@@ -83,9 +89,9 @@ describe("wrapKey and unwrapKey inside the token", () => {
     const iv = randomBytes(12);
     const data = randomBytes(33);
     assert.deepEqual(bytes(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, data)), bytes(await native.encrypt({ name: "AES-GCM", iv }, nodeAes, data)));
-  });
+  }, { mechanism: KW });
 
-  it("AES-KW: an HMAC key and a JWK unwrap through the token into working keys", async () => {
+  itIfSupported(canUnwrap, "AES-KW: an HMAC key and a JWK unwrap through the token into working keys", async () => {
     const hmac = { name: "HMAC", hash: "SHA-384" };
     const nodeHmac = (await native.generateKey(hmac, true, ["sign"])) as CryptoKey;
     const wrappedRaw = await native.wrapKey("raw", nodeHmac, nodeKek, kw);
@@ -98,18 +104,31 @@ describe("wrapKey and unwrapKey inside the token", () => {
       async () => crypto.subtle.wrapKey("jwk", await crypto.subtle.unwrapKey("raw", wrappedRaw, ourKek, kw, hmac, true, ["sign"]), ourKek, kw),
       () => native.wrapKey("jwk", nodeHmac, nodeKek, kw),
     );
-  });
+  }, { mechanism: KW });
 
-  it("AES-KW: error names equal Node's for a corrupted wrapping and a wrong length", async () => {
+  /** A wrapping by Node with one bit flipped, and its first 20 bytes (not whole blocks). */
+  async function badWrappings(): Promise<{ corrupted: Uint8Array; short: Uint8Array }> {
     const aes = (await native.generateKey({ name: "AES-GCM", length: 128 }, true, ["encrypt"])) as CryptoKey;
-    const wrapped = new Uint8Array(await native.wrapKey("raw", aes, nodeKek, kw));
-    wrapped[3] ^= 1;
+    const corrupted = new Uint8Array(await native.wrapKey("raw", aes, nodeKek, kw));
+    corrupted[3] ^= 1;
+    return { corrupted, short: corrupted.slice(0, 20) };
+  }
+
+  itIfSupported(canUnwrap, "AES-KW: error names equal Node's for a corrupted wrapping and a wrong length", async () => {
+    const { corrupted: wrapped, short } = await badWrappings();
     await assertSameOutcome("corrupted", () => crypto.subtle.unwrapKey("raw", wrapped, ourKek, kw, "AES-GCM", true, ["encrypt"]), () => native.unwrapKey("raw", wrapped, nodeKek, kw, "AES-GCM", true, ["encrypt"]));
-    const short = wrapped.slice(0, 20);
     await assertSameOutcome("not whole blocks", () => crypto.subtle.unwrapKey("raw", short, ourKek, kw, "AES-GCM", true, ["encrypt"]), () => native.unwrapKey("raw", short, nodeKek, kw, "AES-GCM", true, ["encrypt"]));
+  }, {
+    mechanism: KW,
+    // Node answers OperationError to both; a token that cannot unwrap refuses both before looking at them.
+    call: async () => {
+      const { corrupted, short } = await badWrappings();
+      await assertNotSupported(crypto.subtle.unwrapKey("raw", short, ourKek, kw, "AES-GCM", true, ["encrypt"]), KW, "not whole blocks");
+      return crypto.subtle.unwrapKey("raw", corrupted, ourKek, kw, "AES-GCM", true, ["encrypt"]);
+    },
   });
 
-  it("where the token's mechanism cannot wrap (SoftHSM's AES-GCM), NotSupportedError names it", async () => {
+  it("where the token's mechanism cannot wrap (AES-GCM: no CKF_WRAP on SoftHSM and NSS, not listed remotely), NotSupportedError names it", async () => {
     const gcmKek = await crypto.subtle.importKey("raw", kekBytes, "AES-GCM", false, ["wrapKey", "unwrapKey"]);
     const key = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, true, ["encrypt"])) as CryptoKey;
     await assert.rejects(crypto.subtle.wrapKey("raw", key, gcmKek, { name: "AES-GCM", iv: randomBytes(12) }), (error: DOMException) => {
@@ -118,6 +137,9 @@ describe("wrapKey and unwrapKey inside the token", () => {
       return true;
     });
     assert.equal(crypto.supports("AES-GCM", "wrapKey"), false);
-    assert.equal(crypto.supports("AES-KW", "wrapKey"), true);
+    // AES-KW wraps where the token's CKM_AES_KEY_WRAP has CKF_WRAP (SoftHSM, NSS; not the remote token).
+    const { CKF_WRAP } = pkcs11js;
+    assert.equal(crypto.supports("AES-KW", "wrapKey"), await mechanismHas(crypto, KW, CKF_WRAP));
+    assert.equal(await mechanismHas(crypto, "CKM_AES_GCM", CKF_WRAP), false, "this test needs a token whose CKM_AES_GCM cannot wrap");
   });
 });

@@ -6,11 +6,20 @@
  * exponents). Covers key shapes, signatures in both directions (RSASSA and RSA-PSS with saltLength 0
  * are deterministic, so ours must equal Node's byte for byte), import/export round trips, and error
  * names for bad inputs. Where we differ from Node, the test is kept and skipped with a MISMATCH comment (none are left; the one deliberate difference, key sizes the token cannot make, is in test/crypto/capabilities.test.ts).
+ *
+ * Tokens differ in two places, and the expectation follows what the token itself answers: NSS
+ * softokn refuses to generate keys with public exponent 3 (C_GenerateKeyPair: CKR_ARGUMENTS_BAD),
+ * asked of the token directly (`tokenRefusesExponent`); and NSS checks RSA key material on import
+ * (C_CreateObject) where SoftHSM and Node take it as given (`tokenMayRefuse` error cases).
  */
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { Crypto } from "../../src/index.js";
-import { assertSameOutcome, bytes, native } from "../support/oracle.js";
+import { destroyObject, generateKeyPairOnToken } from "../../src/token/operations.js";
+import { pkcs11js } from "../../src/token/pkcs11.js";
+import { ckrName, ckrOf } from "../../src/token/token-error.js";
+import { tokenOf } from "../support/capability.js";
+import { assertSameOutcome, bytes, native, outcome } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type Scheme = "RSASSA-PKCS1-v1_5" | "RSA-PSS";
@@ -101,6 +110,12 @@ interface ErrorCase {
   call: (side: Side) => unknown;
   /** Set when we differ from Node: the test is skipped, and the comment next to it says how. */
   mismatch?: true;
+  /**
+   * Key material Node imports without checking it (a modulus that is not base64url, or a number;
+   * p replaced by q). A token may check it in C_CreateObject and refuse it (NSS softokn does,
+   * SoftHSM does not): ours then answers OperationError with the token's return value.
+   */
+  tokenMayRefuse?: true;
 }
 
 describe("differential: RSASSA-PKCS1-v1_5 and RSA-PSS against Node's WebCrypto", function () {
@@ -167,6 +182,31 @@ describe("differential: RSASSA-PKCS1-v1_5 and RSA-PSS against Node's WebCrypto",
     await crypto?.close();
   });
 
+  /**
+   * The token's own answer to generating a 1024-bit RSA key pair with `exponent` (C_GenerateKeyPair
+   * directly, not through our library): undefined if it generates one, else its return value.
+   */
+  async function tokenRefusesExponent(exponent: Uint8Array): Promise<string | undefined> {
+    const token = await tokenOf(crypto);
+    const common = [{ type: pkcs11js.CKA_TOKEN, value: false }];
+    try {
+      const pair = await generateKeyPairOnToken(
+        token,
+        { mechanism: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN },
+        [...common, { type: pkcs11js.CKA_MODULUS_BITS, value: 1024 }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from(exponent) }, { type: pkcs11js.CKA_VERIFY, value: true }],
+        [...common, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_SIGN, value: true }],
+        true,
+      );
+      destroyObject(token, pair.publicKey);
+      destroyObject(token, pair.privateKey);
+      return undefined;
+    } catch (error) {
+      const ckr = ckrOf(error);
+      if (ckr === undefined) throw error;
+      return ckrName(ckr);
+    }
+  }
+
   describe("generateKey on the token: shapes equal Node's, and the keys work with Node's", () => {
     interface GenerateCase {
       scheme: Scheme;
@@ -188,6 +228,18 @@ describe("differential: RSASSA-PKCS1-v1_5 and RSA-PSS against Node's WebCrypto",
       it(`${scheme} ${bits} bits, ${hash}, publicExponent 0x${exponent}, extractable ${extractable}`, async function () {
         this.timeout(60_000);
         const algorithm = { name: scheme, modulusLength: bits, publicExponent, hash };
+        // Where the token itself refuses the exponent (NSS softokn: 3), ours passes its refusal on.
+        const refusal = exponent === "010001" ? undefined : await tokenRefusesExponent(publicExponent);
+        if (refusal !== undefined) {
+          this.test!.title += ` [the token refuses this exponent: ${refusal}]`;
+          await assert.rejects(crypto.subtle.generateKey(algorithm, extractable, ["sign", "verify"]), (error: Error) => {
+            assert.equal(error.name, "OperationError", String(error));
+            assert.ok(error.message.endsWith(`C_GenerateKeyPair returned ${refusal}`), error.message);
+            return true;
+          });
+          assert.equal(await outcome(() => native.generateKey(algorithm, extractable, ["sign", "verify"])), "ok");
+          return;
+        }
         const [ourPair, nodePair] = (await Promise.all([
           crypto.subtle.generateKey(algorithm, extractable, ["sign", "verify"]),
           native.generateKey(algorithm, extractable, ["sign", "verify"]),
@@ -624,14 +676,15 @@ describe("differential: RSASSA-PKCS1-v1_5 and RSA-PSS against Node's WebCrypto",
         { label: "jwk public without key_ops, usages [sign]", call: (s) => importJwk(s, "public", { key_ops: undefined }, ["sign"]) },
         { label: "jwk public, n missing", call: (s) => importJwk(s, "public", { n: undefined }) },
         { label: "jwk public, e missing", call: (s) => importJwk(s, "public", { e: undefined }) },
-        { label: "jwk public, n not base64url", call: (s) => importJwk(s, "public", { n: "!!!" }) },
+        { label: "jwk public, n not base64url", call: (s) => importJwk(s, "public", { n: "!!!" }), tokenMayRefuse: true },
         {
           label: "jwk public, n a number",
           call: (s) => importJwk(s, "public", { n: 12345 }),
+          tokenMayRefuse: true,
         },
         { label: "jwk private, d but no primes or CRT values", call: (s) => importJwk(s, "private", { p: undefined, q: undefined, dp: undefined, dq: undefined, qi: undefined }) },
         { label: "jwk private, qi missing", call: (s) => importJwk(s, "private", { qi: undefined }) },
-        { label: "jwk private, p replaced by q", call: async (s) => importJwk(s, "private", { p: (await nodeJwk("private")).q }) },
+        { label: "jwk private, p replaced by q", call: async (s) => importJwk(s, "private", { p: (await nodeJwk("private")).q }), tokenMayRefuse: true },
         // sign and verify
         { label: "sign with the public key", call: (s) => s.subtle.sign(params, s.publicKey, DATA) },
         { label: "verify with the private key", call: (s) => s.subtle.verify(params, s.privateKey, new Uint8Array(256), DATA) },
@@ -699,8 +752,21 @@ describe("differential: RSASSA-PKCS1-v1_5 and RSA-PSS against Node's WebCrypto",
             ecKey: await native.importKey("pkcs8", ecPkcs8, ecAlgorithm, false, ["sign"]),
           };
         });
-        for (const { label, call, mismatch } of errorCases(scheme)) {
-          (mismatch ? it.skip : it)(label, async () => {
+        for (const { label, call, mismatch, tokenMayRefuse } of errorCases(scheme)) {
+          (mismatch ? it.skip : it)(label, async function () {
+            if (tokenMayRefuse) {
+              const [mine, theirs] = await Promise.all([outcome(() => call(oursSide)), outcome(() => call(nodeSide))]);
+              assert.equal(theirs, "ok", "Node takes this key material as given");
+              if (mine === "ok") return;
+              // The token checked the key material and refused it (NSS softokn).
+              await assert.rejects(async () => call(oursSide), (error: Error) => {
+                assert.equal(error.name, "OperationError", String(error));
+                assert.match(error.message, /key import failed: (C_CreateObject returned |the token returned )?CKR_(ATTRIBUTE_VALUE_INVALID|TEMPLATE_INCOMPLETE|TEMPLATE_INCONSISTENT)\b/);
+                return true;
+              });
+              this.test!.title += " [the token refuses this key material]";
+              return;
+            }
             await assertSameOutcome(`${scheme}, ${label}`, () => call(oursSide), () => call(nodeSide));
           });
         }

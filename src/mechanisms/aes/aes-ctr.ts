@@ -98,7 +98,10 @@ async function ctrCipher(
       // At least one byte of room even for empty input: pkcs11js passes an empty output buffer as
       // NULL, which PKCS#11 reads as a length query that leaves the operation active (SoftHSM
       // then answers the session's next Init with CKR_OPERATION_ACTIVE).
-      outputs.push(await call(token, ctrMechanism(part.counter, length), handle, input, Math.max(input.length, 1)));
+      // Each segment counts without wrapping (segments() sees to that), so the token is told the
+      // whole block counts: the same counter blocks, and NSS, which allows at most 2^bits - 2
+      // blocks per call for counters under 64 bits, takes every segment.
+      outputs.push(await call(token, ctrMechanism(part.counter, 128), handle, input, Math.max(input.length, 1)));
     }
     return toArrayBuffer(outputs.length === 1 ? outputs[0] : Buffer.concat(outputs));
   });

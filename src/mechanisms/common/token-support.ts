@@ -57,6 +57,9 @@ function describeTokenFailure(error: unknown): unknown {
       cause: error,
     });
   }
+  // Some pkcs11js calls (C_CreateObject among them) throw a plain Error reading "CKR_NAME:number".
+  const plain = error instanceof Error ? /^(CKR_\w+):(\d+)$/.exec(error.message) : null;
+  if (plain) return new TokenError(`the token returned ${plain[1]}`, { code: plain[1], ckr: Number(plain[2]), cause: error });
   return error;
 }
 

@@ -80,6 +80,7 @@ export function rsaPartsFromAttributes(values: Buffer[]): RsaJwkParts {
 /** modulusLength and publicExponent as Web Crypto's RsaHashedKeyAlgorithm reports them. */
 export function rsaAlgorithmFields(parts: RsaJwkParts): { modulusLength: number; publicExponent: Uint8Array } {
   const n = Buffer.from(parts.n, "base64url");
+  if (n.length === 0) return { modulusLength: 0, publicExponent: new Uint8Array(Buffer.from(parts.e, "base64url")) };
   let modulusLength = n.length * 8;
   for (let bit = 7; bit >= 0 && !(n[0] & (1 << bit)); bit--) modulusLength--;
   return { modulusLength, publicExponent: new Uint8Array(Buffer.from(parts.e, "base64url")) };
