@@ -1,6 +1,6 @@
 import { keepAlive } from "./keep-alive.js";
 import { pkcs11js, type Handle, type Mechanism, type Template } from "./pkcs11.js";
-import { ckrName, TokenError } from "./token-error.js";
+import { ckrName, ckrOf, TokenError } from "./token-error.js";
 import type { Token } from "./token.js";
 
 /**
@@ -19,6 +19,23 @@ import type { Token } from "./token.js";
  */
 const outputBuffer = (length: number) => Buffer.allocUnsafeSlow(Math.max(1, length));
 
+/**
+ * Small operations on a token that answers in microseconds run inline: a call to a worker thread
+ * and back costs tens of microseconds, several times the work itself, and blocks nothing for
+ * longer than the call would. Large data, RSA (private-key operations take milliseconds) and any
+ * token that is not measured quick (a remote one, say) stay on worker threads.
+ */
+const INLINE_LIMIT = 16 * 1024;
+const slowMechanisms = new Set<number>([
+  pkcs11js.CKM_RSA_PKCS, pkcs11js.CKM_RSA_PKCS_PSS, pkcs11js.CKM_RSA_PKCS_OAEP, pkcs11js.CKM_RSA_X_509,
+  pkcs11js.CKM_SHA1_RSA_PKCS, pkcs11js.CKM_SHA256_RSA_PKCS, pkcs11js.CKM_SHA384_RSA_PKCS, pkcs11js.CKM_SHA512_RSA_PKCS,
+  pkcs11js.CKM_SHA1_RSA_PKCS_PSS, pkcs11js.CKM_SHA256_RSA_PKCS_PSS, pkcs11js.CKM_SHA384_RSA_PKCS_PSS, pkcs11js.CKM_SHA512_RSA_PKCS_PSS,
+]);
+
+function inline(token: Token, mechanism: Mechanism, data: Buffer): boolean {
+  return token.quickCalls && data.length <= INLINE_LIMIT && !slowMechanisms.has(mechanism.mechanism);
+}
+
 /** Return values from C_Verify that mean "this signature is not valid". */
 const invalidSignature = new Set<number>([pkcs11js.CKR_SIGNATURE_INVALID, pkcs11js.CKR_SIGNATURE_LEN_RANGE]);
 
@@ -30,11 +47,24 @@ async function callAsync<T>(method: string, held: readonly unknown[], call: () =
   try {
     return await keepAlive(held, call);
   } catch (error) {
-    if (error instanceof pkcs11js.Pkcs11Error && !error.method) {
-      throw new TokenError(`${method} returned ${ckrName(error.code)}`, { code: ckrName(error.code), ckr: error.code, method, cause: error });
-    }
-    throw error;
+    throw named(error, method);
   }
+}
+
+/** The same for an inline call (pkcs11js does not always name the function there either). */
+function callInline<T>(method: string, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw named(error, method);
+  }
+}
+
+function named(error: unknown, method: string): unknown {
+  if (error instanceof pkcs11js.Pkcs11Error && !error.method) {
+    return new TokenError(`${method} returned ${ckrName(error.code)}`, { code: ckrName(error.code), ckr: error.code, method, cause: error });
+  }
+  return error;
 }
 
 export function signOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer> {
@@ -43,6 +73,7 @@ export function signOnToken(token: Token, mechanism: Mechanism, key: Handle, dat
     pkcs11.C_SignInit(session, mechanism, key);
     const out = outputBuffer(maxLength);
     const input = nonNullEmpty(data);
+    if (inline(token, mechanism, data)) return callInline("C_Sign", () => pkcs11.C_Sign(session, input, out));
     return callAsync("C_Sign", [input, out, mechanism], () => pkcs11.C_SignAsync(session, input, out));
   });
 }
@@ -55,10 +86,11 @@ export function verifyOnToken(token: Token, mechanism: Mechanism, key: Handle, d
     pkcs11.C_VerifyInit(session, mechanism, key);
     try {
       const input = nonNullEmpty(data);
+      if (inline(token, mechanism, data)) return callInline("C_Verify", () => pkcs11.C_Verify(session, input, signature));
       return await callAsync("C_Verify", [input, signature, mechanism], () => pkcs11.C_VerifyAsync(session, input, signature));
     } catch (error) {
       // An invalid signature is an answer, not a failure: Web Crypto's verify says false.
-      if (invalidSignature.has((error as TokenError).ckr ?? 0)) return false;
+      if (invalidSignature.has(ckrOf(error) ?? 0)) return false;
       throw error;
     }
   });
@@ -70,6 +102,7 @@ export function encryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
     pkcs11.C_EncryptInit(session, mechanism, key);
     const out = outputBuffer(maxLength);
     const input = nonNullEmpty(data);
+    if (inline(token, mechanism, data)) return callInline("C_Encrypt", () => pkcs11.C_Encrypt(session, input, out));
     return callAsync("C_Encrypt", [input, out, mechanism], () => pkcs11.C_EncryptAsync(session, input, out));
   });
 }
@@ -80,6 +113,7 @@ export function decryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
     pkcs11.C_DecryptInit(session, mechanism, key);
     const out = outputBuffer(maxLength);
     const input = nonNullEmpty(data);
+    if (inline(token, mechanism, data)) return callInline("C_Decrypt", () => pkcs11.C_Decrypt(session, input, out));
     return callAsync("C_Decrypt", [input, out, mechanism], () => pkcs11.C_DecryptAsync(session, input, out));
   });
 }
@@ -90,6 +124,7 @@ export function digestOnToken(token: Token, mechanism: Mechanism, data: Buffer, 
     pkcs11.C_DigestInit(session, mechanism);
     const out = outputBuffer(length);
     const input = nonNullEmpty(data);
+    if (inline(token, mechanism, data)) return callInline("C_Digest", () => pkcs11.C_Digest(session, input, out));
     return callAsync("C_Digest", [input, out], () => pkcs11.C_DigestAsync(session, input, out));
   });
 }

@@ -17,9 +17,16 @@ export interface TokenOptions extends ModuleOptions, TokenSelector {
    * secret (digest; verify and encrypt with a public key) run in Node's own crypto.
    */
   software?: "public" | "never";
+  /**
+   * "auto" (default): small, quick operations run inline when the token answers in microseconds
+   * (measured at connection); "never": every operation runs on a worker thread.
+   */
+  inlineCalls?: "auto" | "never";
 }
 
 const DEFAULT_POOL_SIZE = 8;
+/** A median round trip under this (µs) makes a token quick enough for inline calls. */
+const QUICK_CALL_MICROSECONDS = 20;
 // Session states from the PKCS#11 specification (pkcs11js does not export the CKS_* constants).
 const CKS_RO_USER_FUNCTIONS = 1;
 const CKS_RW_USER_FUNCTIONS = 3;
@@ -44,6 +51,8 @@ export class Token {
   readonly label: string;
   readonly serial: string;
   readonly software: "public" | "never";
+  /** Whether small operations may run inline (see inlineCalls and src/token/operations.ts). */
+  readonly quickCalls: boolean;
   private readonly mechanisms = new Map<number, MechanismInfo>();
   private readonly sessionFlags: number;
   /** For synchronous calls (getRandomValues, login): never leased, never runs an async call. */
@@ -66,6 +75,7 @@ export class Token {
     this.sessionFlags = pkcs11js.CKF_SERIAL_SESSION | (options.readWrite === false ? 0 : pkcs11js.CKF_RW_SESSION);
     this.readMechanisms();
     this.controlSession = this.openSession();
+    this.quickCalls = options.inlineCalls !== "never" && this.answersQuickly();
     const poolSize = module.threadSafe ? options.poolSize ?? DEFAULT_POOL_SIZE : 1;
     const close = (session: Handle) => this.module.pkcs11.C_CloseSession(session);
     this.operationSessions = new SessionPool(() => this.openSession(), close, poolSize);
@@ -104,6 +114,27 @@ export class Token {
     } catch (error) {
       throw toTokenError(error, `Reading the mechanisms of token "${this.label}"`);
     }
+  }
+
+  /**
+   * Times a few trivial calls (C_GenerateRandom of 16 bytes): an in-process software token or a
+   * local device answers in a few microseconds, a token behind a socket or a network in tens or
+   * hundreds. Only the first kind gets inline calls.
+   */
+  private answersQuickly(): boolean {
+    const buffer = Buffer.alloc(16);
+    const times: number[] = [];
+    try {
+      for (let i = 0; i < 9; i++) {
+        const started = process.hrtime.bigint();
+        this.module.pkcs11.C_GenerateRandom(this.controlSession, buffer);
+        times.push(Number(process.hrtime.bigint() - started) / 1000);
+      }
+    } catch {
+      return false;
+    }
+    times.sort((a, b) => a - b);
+    return times[4] < QUICK_CALL_MICROSECONDS;
   }
 
   /** The token's current information (flags, PIN state), read fresh. */
