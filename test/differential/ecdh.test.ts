@@ -18,7 +18,7 @@ import { keyObjectOf } from "../../src/keys/crypto-key.js";
 import { deriveSecretOnToken, readAttributes } from "../../src/token/operations.js";
 import { pkcs11js } from "../../src/token/pkcs11.js";
 import { itIfSupported, mechanismHas, type WhereUnsupported } from "../support/capability.js";
-import { assertSameOutcome, bytes, native, outcome } from "../support/oracle.js";
+import { assertSameOutcome, bytes, native, outcome, loose, type Loose } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type CurveName = "P-256" | "P-384" | "P-521";
@@ -30,8 +30,6 @@ const OPENSSL_CURVE: Record<CurveName, string> = { "P-256": "prime256v1", "P-384
 const BOTH: KeyUsage[] = ["deriveKey", "deriveBits"];
 
 type Bytes = Uint8Array<ArrayBuffer>;
-type Loose = { [K in keyof SubtleCrypto]: (...args: unknown[]) => Promise<unknown> };
-const loose = (subtle: unknown) => subtle as Loose;
 
 const PLAINTEXT = new TextEncoder().encode("a message for the key both sides derived");
 const IV = new Uint8Array(12).fill(7);

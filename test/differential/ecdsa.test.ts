@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { createPublicKey, ECDH, generateKeyPairSync } from "node:crypto";
 import { Crypto } from "../../src/index.js";
-import { assertSameOutcome, bytes, native, outcome } from "../support/oracle.js";
+import { assertSameOutcome, bytes, native, outcome, assertSameShape, keyShape as shape, loose, type Loose } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type CurveName = "P-256" | "P-384" | "P-521";
@@ -25,27 +25,9 @@ const JWK_ALG: Record<CurveName, string> = { "P-256": "ES256", "P-384": "ES384",
 /** Bytes in an ordinary (not shared) ArrayBuffer: what BufferSource accepts. */
 type Bytes = Uint8Array<ArrayBuffer>;
 
-/** SubtleCrypto with every parameter loosened, to pass the bad arguments the error tests need. */
-type Loose = { [K in keyof SubtleCrypto]: (...args: unknown[]) => Promise<unknown> };
-const loose = (subtle: unknown) => subtle as Loose;
 
 const DATA = new TextEncoder().encode("the quick brown fox signs over the lazy token");
 
-/** The observable parts of a CryptoKey, for deep comparison with Node's. */
-function shape(key: CryptoKey) {
-  return {
-    tag: Object.prototype.toString.call(key),
-    type: key.type,
-    extractable: key.extractable,
-    algorithm: key.algorithm,
-    usages: key.usages,
-    isCryptoKey: key instanceof CryptoKey,
-  };
-}
-
-function assertSameShape(ours: CryptoKey, theirs: CryptoKey, label: string): void {
-  assert.deepStrictEqual(shape(ours), shape(theirs), `${label}: key shapes differ`);
-}
 
 /** A verify result or the error name, so that a throw on one side shows in the comparison. */
 async function settle(call: () => Promise<unknown>): Promise<unknown> {

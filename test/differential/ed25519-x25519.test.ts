@@ -19,12 +19,10 @@ import { createCryptoKey, keyObjectOf } from "../../src/keys/crypto-key.js";
 import { readAttributes } from "../../src/token/operations.js";
 import { pkcs11js } from "../../src/token/pkcs11.js";
 import { itIfSupported, tokenOf, type WhereUnsupported } from "../support/capability.js";
-import { assertSameOutcome, bytes, native, outcome } from "../support/oracle.js";
+import { assertSameOutcome, bytes, native, outcome, loose, type Loose } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type Bytes = Uint8Array<ArrayBuffer>;
-type Loose = { [K in keyof SubtleCrypto]: (...args: unknown[]) => Promise<unknown> };
-const loose = (subtle: unknown) => subtle as Loose;
 
 const ED = { name: "Ed25519" };
 const X = { name: "X25519" };

@@ -21,7 +21,7 @@ import { keyObjectOf } from "../../src/keys/crypto-key.js";
 import { decryptOnToken, encryptOnToken } from "../../src/token/operations.js";
 import { ckrOf } from "../../src/token/token-error.js";
 import { itIfSupported } from "../support/capability.js";
-import { assertSameOutcome, bytes, native, outcome } from "../support/oracle.js";
+import { assertSameOutcome, bytes, native, outcome, loose, type Loose } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type HashName = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
@@ -34,9 +34,6 @@ const ALL_USAGES: KeyUsage[] = ["encrypt", "decrypt", "wrapKey", "unwrapKey"];
 /** Bytes in an ordinary (not shared) ArrayBuffer: what BufferSource accepts. */
 type Bytes = Uint8Array<ArrayBuffer>;
 
-/** SubtleCrypto with every parameter loosened, to pass the bad arguments the error tests need. */
-type Loose = { [K in keyof SubtleCrypto]: (...args: unknown[]) => Promise<unknown> };
-const loose = (subtle: unknown) => subtle as Loose;
 
 /** Fixed filler bytes (reproducible "random" data). */
 const filler = (length: number, byte = 0x42): Bytes => new Uint8Array(length).fill(byte);

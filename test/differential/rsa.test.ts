@@ -19,7 +19,7 @@ import { destroyObject, generateKeyPairOnToken } from "../../src/token/operation
 import { pkcs11js } from "../../src/token/pkcs11.js";
 import { ckrName, ckrOf } from "../../src/token/token-error.js";
 import { tokenOf } from "../support/capability.js";
-import { assertSameOutcome, bytes, native, outcome } from "../support/oracle.js";
+import { assertSameOutcome, bytes, native, outcome, assertSameShape, keyShape as shape, loose, type Loose } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type Scheme = "RSASSA-PKCS1-v1_5" | "RSA-PSS";
@@ -33,29 +33,11 @@ const F4 = new Uint8Array([1, 0, 1]);
 /** Bytes in an ordinary (not shared) ArrayBuffer: what BufferSource accepts. */
 type Bytes = Uint8Array<ArrayBuffer>;
 
-/** SubtleCrypto with every parameter loosened, to pass the bad arguments the error tests need. */
-type Loose = { [K in keyof SubtleCrypto]: (...args: unknown[]) => Promise<unknown> };
-const loose = (subtle: unknown) => subtle as Loose;
 
 const DATA = new TextEncoder().encode("the quick brown fox signs over the lazy token");
 /** A larger message (several chunks for a token that hashes in parts). */
 const LARGE = new Uint8Array(100_000).map((_, i) => (i * 131 + 7) & 0xff);
 
-/** The observable parts of a CryptoKey, for deep comparison with Node's. */
-function shape(key: CryptoKey) {
-  return {
-    tag: Object.prototype.toString.call(key),
-    type: key.type,
-    extractable: key.extractable,
-    algorithm: key.algorithm,
-    usages: key.usages,
-    isCryptoKey: key instanceof CryptoKey,
-  };
-}
-
-function assertSameShape(ours: CryptoKey, theirs: CryptoKey, label: string): void {
-  assert.deepStrictEqual(shape(ours), shape(theirs), `${label}: key shapes differ`);
-}
 
 /** A result, or the error name, so that a throw on one side shows in the comparison. */
 async function settle(call: () => Promise<unknown>): Promise<unknown> {

@@ -33,3 +33,23 @@ export async function assertSameOutcome(label: string, ours: () => unknown, thei
 export function bytes(buffer: ArrayBuffer | ArrayBufferView): Buffer {
   return buffer instanceof ArrayBuffer ? Buffer.from(buffer) : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
+
+/** The observable parts of a CryptoKey, for deep comparison with Node's. */
+export function keyShape(key: CryptoKey) {
+  return {
+    tag: Object.prototype.toString.call(key),
+    type: key.type,
+    extractable: key.extractable,
+    algorithm: key.algorithm,
+    usages: key.usages,
+    isCryptoKey: key instanceof CryptoKey,
+  };
+}
+
+export function assertSameShape(ours: CryptoKey, theirs: CryptoKey, label: string): void {
+  assert.deepStrictEqual(keyShape(ours), keyShape(theirs), `${label}: key shapes differ`);
+}
+
+/** SubtleCrypto with every parameter loosened, to pass the bad arguments error tests need. */
+export type Loose = { [K in keyof SubtleCrypto]: (...args: unknown[]) => Promise<unknown> };
+export const loose = (subtle: unknown) => subtle as Loose;
