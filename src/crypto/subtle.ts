@@ -1,6 +1,7 @@
 import { keyObjectOf } from "../keys/crypto-key.js";
 import { readStorageOptions } from "../keys/key-template.js";
 import type { AlgorithmProvider, NormalizedAlgorithm } from "../mechanisms/provider.js";
+import { TokenError } from "../token/token-error.js";
 import type { Token } from "../token/token.js";
 import { dataError, invalidAccess, notSupported } from "../webcrypto-errors.js";
 import { unwrapAesKey, unwrapBytes, unwrapsDirectly, wrapBytes } from "../mechanisms/common/wrapping.js";
@@ -47,6 +48,8 @@ export class SubtleCrypto {
     requireArguments(arguments, 2, "digest");
     const bytes = bufferSource(data, "digest", 2);
     const normalized = normalizeAlgorithm(algorithm, "digest");
+    // A closed connection says so first, whichever path the digest would take.
+    if (this.#token.closed) throw new TokenError(`The connection to token "${this.#token.label}" is closed`, { code: "CLOSED" });
     const provider = providerFor(normalized, "digest");
     if (this.#token.software === "public") return softwareDigest(normalized, bytes);
     return provider.digest(this.#token, normalized, bytes);

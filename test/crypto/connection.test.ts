@@ -218,6 +218,10 @@ describe("connecting to a token", () => {
     await crypto.close();
     await crypto.close();
     await assert.rejects(crypto.subtle.digest("SHA-256", new Uint8Array(1)), /closed/);
+    // With software: "public" the digest would not touch the token, but a closed Crypto still refuses.
+    const softwarePath = new Crypto(config("main", { software: "public" }));
+    await softwarePath.close();
+    await assert.rejects(softwarePath.subtle.digest("SHA-256", new Uint8Array(1)), /closed/);
     assert.throws(() => crypto.getRandomValues(new Uint8Array(4)), /closed/);
   });
 });
