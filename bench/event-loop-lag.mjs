@@ -5,29 +5,12 @@
 import { randomBytes } from "node:crypto";
 import { Crypto } from "pkcs11-webcrypto";
 import { createThrowawayToken } from "../scripts/throwaway-token.mjs";
+import { worstLag } from "./lib/measure.mjs";
 
-/** Runs `work` while a 10 ms timer measures its own lateness; returns the worst lateness in ms. */
-async function worstLag(work) {
-  const interval = 10;
-  let worst = 0;
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - last - interval);
-    last = now;
-  }, interval);
-  const started = performance.now();
-  await work();
-  const elapsed = performance.now() - started;
-  clearInterval(timer);
-  // The last stretch may not have ended with a tick; count it too.
-  worst = Math.max(worst, performance.now() - last - interval);
-  return { worst: Math.max(0, worst), elapsed };
-}
 
 const token = createThrowawayToken({ label: "lag", prefix: "pkcs11-webcrypto-lag-" });
 const crypto = new Crypto(token.config);
-const fmt = ({ worst, elapsed }) => `worst lag ${worst.toFixed(1)} ms over ${(elapsed / 1000).toFixed(2)} s`;
+const fmt = ({ worstMs, seconds }) => `worst lag ${worstMs.toFixed(1)} ms over ${seconds.toFixed(2)} s`;
 try {
   const rows = [];
   const rsa = await worstLag(() =>

@@ -77,7 +77,7 @@ export async function concurrent(call, { seconds, warmup, inFlight }) {
 
 /**
  * Runs `work` while a 10 ms interval timer measures its own lateness; returns the worst lateness
- * in ms and the elapsed time (the approach of bench/event-loop-lag.mjs).
+ * in ms and the elapsed time (also used by bench/event-loop-lag.mjs).
  */
 export async function worstLag(work) {
   const interval = 10;

@@ -18,7 +18,7 @@ import { keyObjectOf } from "../../src/keys/crypto-key.js";
 import { deriveSecretOnToken, readAttributes } from "../../src/token/operations.js";
 import { pkcs11js } from "../../src/token/pkcs11.js";
 import { itIfSupported, mechanismHas, type WhereUnsupported } from "../support/capability.js";
-import { assertSameOutcome, bytes, native, outcome, loose, type Loose } from "../support/oracle.js";
+import { assertSameOutcome, bytes, native, outcome, loose, keyShape as shape, assertSameShape, type Loose } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type CurveName = "P-256" | "P-384" | "P-521";
@@ -36,21 +36,6 @@ const IV = new Uint8Array(12).fill(7);
 
 const ecdh = (curve: CurveName) => ({ name: "ECDH", namedCurve: curve });
 const nextCurve = (curve: CurveName) => CURVES[(CURVES.indexOf(curve) + 1) % CURVES.length];
-
-function shape(key: CryptoKey) {
-  return {
-    tag: Object.prototype.toString.call(key),
-    type: key.type,
-    extractable: key.extractable,
-    algorithm: key.algorithm,
-    usages: key.usages,
-    isCryptoKey: key instanceof CryptoKey,
-  };
-}
-
-function assertSameShape(ours: CryptoKey, theirs: CryptoKey, label: string): void {
-  assert.deepStrictEqual(shape(ours), shape(theirs), `${label}: key shapes differ`);
-}
 
 /**
  * Per curve. A: a Node key pair, also imported into ours (the same material on both sides). G: a

@@ -19,7 +19,7 @@ import { createCryptoKey, keyObjectOf } from "../../src/keys/crypto-key.js";
 import { readAttributes } from "../../src/token/operations.js";
 import { pkcs11js } from "../../src/token/pkcs11.js";
 import { itIfSupported, tokenOf, type WhereUnsupported } from "../support/capability.js";
-import { assertSameOutcome, bytes, native, outcome, loose, type Loose } from "../support/oracle.js";
+import { assertSameOutcome, bytes, native, outcome, loose, keyShape as shape, assertSameShape, type Loose } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type Bytes = Uint8Array<ArrayBuffer>;
@@ -34,21 +34,6 @@ const MESSAGES: Array<[string, Bytes]> = [
   ["short", DATA],
   ["64 KiB", new Uint8Array(65536).map((_, i) => (i * 31) & 0xff)],
 ];
-
-function shape(key: CryptoKey) {
-  return {
-    tag: Object.prototype.toString.call(key),
-    type: key.type,
-    extractable: key.extractable,
-    algorithm: key.algorithm,
-    usages: key.usages,
-    isCryptoKey: key instanceof CryptoKey,
-  };
-}
-
-function assertSameShape(ours: CryptoKey, theirs: CryptoKey, label: string): void {
-  assert.deepStrictEqual(shape(ours), shape(theirs), `${label}: key shapes differ`);
-}
 
 /**
  * A key of ours whose token object does not exist (handle 0 is CK_INVALID_HANDLE): what a key of an

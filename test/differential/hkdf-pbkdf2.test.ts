@@ -18,7 +18,7 @@ import { keyTemplate } from "../../src/keys/key-template.js";
 import { createObjectOnToken, findObjects, readAttributes } from "../../src/token/operations.js";
 import { pkcs11js, type Handle } from "../../src/token/pkcs11.js";
 import type { Token } from "../../src/token/token.js";
-import { assertSameOutcome, bytes, native, outcome } from "../support/oracle.js";
+import { assertSameOutcome, bytes, native, outcome, keyShape as shape } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type Bytes = Uint8Array<ArrayBuffer>;
@@ -81,17 +81,6 @@ interface KeyPair {
 /** Usages in the spec's order without duplicates, as ours are (Node 20 keeps the given order for these keys). */
 const USAGE_ORDER: KeyUsage[] = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];
 const canonical = (usages: KeyUsage[]) => USAGE_ORDER.filter((usage) => usages.includes(usage));
-
-function shape(key: CryptoKey) {
-  return {
-    tag: Object.prototype.toString.call(key),
-    type: key.type,
-    extractable: key.extractable,
-    algorithm: key.algorithm,
-    usages: key.usages,
-    isCryptoKey: key instanceof CryptoKey,
-  };
-}
 
 describe("differential: HKDF and PBKDF2 against Node's WebCrypto", () => {
   let crypto: Crypto;

@@ -21,7 +21,7 @@ import { keyObjectOf } from "../../src/keys/crypto-key.js";
 import { decryptOnToken, encryptOnToken } from "../../src/token/operations.js";
 import { ckrOf } from "../../src/token/token-error.js";
 import { itIfSupported } from "../support/capability.js";
-import { assertSameOutcome, bytes, native, outcome, loose, type Loose } from "../support/oracle.js";
+import { assertSameOutcome, bytes, native, outcome, loose, keyShape as shape, assertSameShape, type Loose } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type HashName = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
@@ -70,21 +70,6 @@ interface OaepSupport {
   decrypts: boolean;
   whyNotEncrypt: RegExp;
   whyNotDecrypt: RegExp;
-}
-
-function shape(key: CryptoKey) {
-  return {
-    tag: Object.prototype.toString.call(key),
-    type: key.type,
-    extractable: key.extractable,
-    algorithm: key.algorithm,
-    usages: key.usages,
-    isCryptoKey: key instanceof CryptoKey,
-  };
-}
-
-function assertSameShape(ours: CryptoKey, theirs: CryptoKey, label: string): void {
-  assert.deepStrictEqual(shape(ours), shape(theirs), `${label}: key shapes differ`);
 }
 
 interface SamePair {
