@@ -4,5 +4,8 @@ export type { CryptoParams } from "./crypto/config.js";
 export { parsePkcs11Uri, type Pkcs11Uri } from "./crypto/pkcs11-uri.js";
 export { Pkcs11CryptoKey as CryptoKey } from "./keys/crypto-key.js";
 export type { KeyStorageOptions } from "./keys/key-template.js";
+export { KeyStorage, type StoredKeyInfo } from "./storage/key-storage.js";
+export { CertificateStorage } from "./storage/certificate-storage.js";
+export { CryptoX509Certificate, CryptoX509CertificateRequest, type CryptoCertificate } from "./storage/certificate-items.js";
 export type { OperationName } from "./mechanisms/provider.js";
 export { TokenError } from "./token/token-error.js";

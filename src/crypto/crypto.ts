@@ -6,6 +6,8 @@ import { supportedAlgorithms } from "./capabilities.js";
 import { webCryptoError } from "../webcrypto-errors.js";
 import { resolveConfig, type CryptoParams } from "./config.js";
 import { SubtleCrypto } from "./subtle.js";
+import { CertificateStorage } from "../storage/certificate-storage.js";
+import { KeyStorage } from "../storage/key-storage.js";
 
 const integerArrays = [
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array,
@@ -26,6 +28,10 @@ const MAX_RANDOM_BYTES = 65536;
  */
 export class Crypto {
   readonly subtle: SubtleCrypto;
+  /** Persistent keys on the token: keys(), getItem(id), setItem(key), removeItem(id), ... */
+  readonly keyStorage: KeyStorage;
+  /** X.509 certificates and PKCS#10 requests on the token: importCert, setItem, getChain, ... */
+  readonly certStorage: CertificateStorage;
   /** The `name` given in the configuration, if any. */
   readonly name?: string;
   readonly #token: Token;
@@ -35,6 +41,8 @@ export class Crypto {
     this.name = resolved.name;
     this.#token = Token.connect(resolved);
     this.subtle = new SubtleCrypto(this.#token);
+    this.keyStorage = new KeyStorage(this.#token);
+    this.certStorage = new CertificateStorage(this.#token, this.subtle, this.keyStorage);
   }
 
   get [Symbol.toStringTag](): string {

@@ -1,0 +1,75 @@
+import { pkcs11js, type Handle } from "../token/pkcs11.js";
+import { readOptionalAttributes } from "../token/object-calls.js";
+import type { Token } from "../token/token.js";
+
+/** What storage needs to know about a key object, read from its attributes. */
+export interface KeyAttributes {
+  type: KeyType;
+  /** CKK_* */
+  keyType: number;
+  /** CKA_ID: links a private key, its public key and its certificates. */
+  ckaId: Buffer;
+  label: string;
+  /** CKA_TOKEN: a persistent object rather than a session object. */
+  persistent: boolean;
+  /** The Web Crypto usages the object's CKA_SIGN, CKA_DECRYPT, ... attributes allow. */
+  usages: Set<KeyUsage>;
+  /** Whether its value may leave the token: public keys always, others CKA_EXTRACTABLE and not CKA_SENSITIVE. */
+  extractable: boolean;
+  ecParams?: Buffer;
+  modulus?: Buffer;
+  publicExponent?: Buffer;
+  valueLength?: number;
+}
+
+const TYPE_OF_CLASS = new Map<number, KeyType>([
+  [pkcs11js.CKO_PRIVATE_KEY, "private"],
+  [pkcs11js.CKO_PUBLIC_KEY, "public"],
+  [pkcs11js.CKO_SECRET_KEY, "secret"],
+]);
+
+const USAGE_ATTRIBUTES: [number, KeyUsage[]][] = [
+  [pkcs11js.CKA_ENCRYPT, ["encrypt"]],
+  [pkcs11js.CKA_DECRYPT, ["decrypt"]],
+  [pkcs11js.CKA_SIGN, ["sign"]],
+  [pkcs11js.CKA_VERIFY, ["verify"]],
+  [pkcs11js.CKA_WRAP, ["wrapKey"]],
+  [pkcs11js.CKA_UNWRAP, ["unwrapKey"]],
+  [pkcs11js.CKA_DERIVE, ["deriveKey", "deriveBits"]],
+];
+
+const READ = [
+  pkcs11js.CKA_CLASS, pkcs11js.CKA_KEY_TYPE, pkcs11js.CKA_ID, pkcs11js.CKA_LABEL, pkcs11js.CKA_TOKEN,
+  pkcs11js.CKA_EXTRACTABLE, pkcs11js.CKA_SENSITIVE, pkcs11js.CKA_EC_PARAMS, pkcs11js.CKA_MODULUS,
+  pkcs11js.CKA_PUBLIC_EXPONENT, pkcs11js.CKA_VALUE_LEN, ...USAGE_ATTRIBUTES.map(([attribute]) => attribute),
+];
+
+export const ulong = (value: Buffer | undefined): number | undefined =>
+  value === undefined || value.length === 0 ? undefined : Number(value.length >= 8 ? value.readBigUInt64LE(0) : value.readUInt32LE(0));
+export const bool = (value: Buffer | undefined): boolean => value !== undefined && value.length > 0 && value[0] !== 0;
+
+/** Reads a key object's attributes; undefined when the object is not a key. */
+export function readKeyAttributes(token: Token, handle: Handle): KeyAttributes | undefined {
+  const values = readOptionalAttributes(token, handle, READ);
+  const value = (attribute: number) => values[READ.indexOf(attribute)];
+  const type = TYPE_OF_CLASS.get(ulong(value(pkcs11js.CKA_CLASS)) ?? -1);
+  const keyType = ulong(value(pkcs11js.CKA_KEY_TYPE));
+  if (type === undefined || keyType === undefined) return undefined;
+  const usages = new Set<KeyUsage>();
+  for (const [attribute, granted] of USAGE_ATTRIBUTES) {
+    if (bool(value(attribute))) granted.forEach((usage) => usages.add(usage));
+  }
+  return {
+    type,
+    keyType,
+    ckaId: value(pkcs11js.CKA_ID) ?? Buffer.alloc(0),
+    label: value(pkcs11js.CKA_LABEL)?.toString("utf8") ?? "",
+    persistent: bool(value(pkcs11js.CKA_TOKEN)),
+    usages,
+    extractable: type === "public" || (bool(value(pkcs11js.CKA_EXTRACTABLE)) && !bool(value(pkcs11js.CKA_SENSITIVE))),
+    ecParams: value(pkcs11js.CKA_EC_PARAMS),
+    modulus: value(pkcs11js.CKA_MODULUS),
+    publicExponent: value(pkcs11js.CKA_PUBLIC_EXPONENT),
+    valueLength: ulong(value(pkcs11js.CKA_VALUE_LEN)),
+  };
+}
