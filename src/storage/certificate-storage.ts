@@ -6,6 +6,8 @@ import { pkcs11js, type Template } from "../token/pkcs11.js";
 import { createObjectOnToken, destroyObject } from "../token/operations.js";
 import { readOptionalAttributes, setAttributesOnToken } from "../token/object-calls.js";
 import type { Token } from "../token/token.js";
+import { toTokenError } from "../token/token-error.js";
+import { notSupported, operationError } from "../webcrypto-errors.js";
 import { fromPem, parseCertificateData, toPem, type CertificateData } from "./certificate-data.js";
 import { certificateDataOf, createCertificateItem, CryptoX509Certificate, type CryptoCertificate } from "./certificate-items.js";
 import { readKeyAttributes } from "./key-attributes.js";
@@ -136,7 +138,16 @@ export class CertificateStorage {
           { type: pkcs11js.CKA_OBJECT_ID, value: PKCS10_OBJECT_ID },
           { type: pkcs11js.CKA_VALUE, value: data.der },
         ];
-    await createObjectOnToken(this.#token, template);
+    try {
+      await createObjectOnToken(this.#token, template);
+    } catch (error) {
+      const tokenError = toTokenError(error, "C_CreateObject");
+      // NSS softokn keeps only certificates, keys and trust objects: no data objects on the token.
+      if (data.kind === "request" && tokenError.ckr === pkcs11js.CKR_ATTRIBUTE_VALUE_INVALID) {
+        throw notSupported(`Token "${this.#token.label}" cannot store data objects, which is how certificate requests are stored`, tokenError);
+      }
+      throw operationError(`Storing the ${data.kind === "x509" ? "certificate" : "request"} on token "${this.#token.label}" failed`, tokenError);
+    }
     return item.id;
   }
 

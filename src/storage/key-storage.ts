@@ -113,8 +113,11 @@ export class KeyStorage {
       throw operationError(`Storing the key on token "${this.#token.label}" failed`, toTokenError(error, "C_CopyObject"));
     }
     const attributes = readKeyAttributes(this.#token, copy);
+    // Only the usage attributes that mean something for the class count: NSS sets CKA_DERIVE on
+    // EC public keys, which grants nothing (derivation takes the private key).
+    const meaningful = USAGE_ATTRIBUTES[key.type].flatMap(([, usages]) => usages);
     const widened = !attributes || !attributes.persistent || (attributes.extractable && !key.extractable) ||
-      [...attributes.usages].some((usage) => !key.usages.includes(usage));
+      [...attributes.usages].some((usage) => meaningful.includes(usage) && !key.usages.includes(usage));
     if (widened) {
       destroyObject(this.#token, copy);
       throw operationError(`Token "${this.#token.label}" made a copy of the key that is more exposed than the key; the copy was destroyed`);

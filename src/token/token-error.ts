@@ -39,7 +39,18 @@ export class TokenError extends Error {
 export function ckrOf(error: unknown): number | undefined {
   if (error instanceof TokenError) return error.ckr;
   if (error instanceof pkcs11js.Pkcs11Error) return error.code;
-  return undefined;
+  return unwrappedCkr(error)?.code;
+}
+
+/**
+ * pkcs11js 2.1.7 overrides C_CreateObject, C_CopyObject and C_SetAttributeValue in its PKCS11
+ * class and calls the native methods directly, so their failures arrive as plain Errors whose
+ * message is "CKR_NAME:number" instead of Pkcs11Errors.
+ */
+function unwrappedCkr(error: unknown): { name: string; code: number } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const match = /^(CKR_[A-Z0-9_]+):(\d+)$/.exec(error.message);
+  return match ? { name: match[1], code: Number(match[2]) } : undefined;
 }
 
 /** Turns whatever a pkcs11js call threw into a TokenError that says what was being done. */
@@ -53,6 +64,10 @@ export function toTokenError(error: unknown, doing: string): TokenError {
       method: error.method || undefined,
       cause: error,
     });
+  }
+  const unwrapped = unwrappedCkr(error);
+  if (unwrapped) {
+    return new TokenError(`${doing} failed: returned ${unwrapped.name}`, { code: unwrapped.name, ckr: unwrapped.code, cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
   return new TokenError(`${doing} failed: ${message}`, { code: "NATIVE_ERROR", cause: error });
