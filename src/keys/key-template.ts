@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { pkcs11js, type Template } from "../token/pkcs11.js";
+import { checkPersistentUsages } from "./attribute-policy.js";
 
 /**
  * Where a new key lives and how it is found again: the algorithm extensions
@@ -88,6 +89,7 @@ export interface KeyTemplateOptions {
  * token's defaults never grant a usage the caller did not ask for.
  */
 export function keyTemplate(options: KeyTemplateOptions): Template {
+  if (options.storage.token === true) checkPersistentUsages(options.usages);
   const wanted = new Set(options.usages.map((usage) => usageAttribute[usage]));
   const template: Template = [
     { type: pkcs11js.CKA_CLASS, value: classOf[options.type] },

@@ -157,6 +157,15 @@ describe("keyStorage", () => {
     await assert.rejects(crypto.keyStorage.setItem(wrapDecrypt), (error: Error) => error.name === "InvalidAccessError" && /wrapKey.*decrypt/.test(error.message));
     const encryptUnwrap = (await crypto.subtle.generateKey({ name: "AES-CBC", length: 128 }, false, ["encrypt", "unwrapKey"])) as CryptoKey;
     await assert.rejects(crypto.keyStorage.setItem(encryptUnwrap), { name: "InvalidAccessError" });
+    // The same rule for keys made persistent from the start ({ token: true }).
+    await assert.rejects(
+      crypto.subtle.generateKey({ name: "AES-GCM", length: 128, token: true } as AesKeyGenParams, false, ["encrypt", "decrypt", "wrapKey", "unwrapKey"]),
+      { name: "InvalidAccessError" },
+    );
+    await assert.rejects(
+      crypto.subtle.importKey("raw", new Uint8Array(16), { name: "AES-CBC", token: true } as Algorithm, false, ["encrypt", "unwrapKey"]),
+      { name: "InvalidAccessError" },
+    );
     assert.equal(await persistentObjectCount(crypto), before);
   });
 
