@@ -97,7 +97,7 @@ export class KeyStorage {
     const ref = this.#ownKey(key, "setItem");
     if (options.label !== undefined && typeof options.label !== "string") throw new TypeError("The label must be a string");
     if (ref.persistent) {
-      if (options.label !== undefined) await this.#setLabel(ref, options.label);
+      if (options.label !== undefined) await setAttributesOnToken(this.#token, ref.handle, [{ type: pkcs11js.CKA_LABEL, value: options.label }]);
       return (await this.indexOf(key))!;
     }
     checkPersistentUsages(key.usages);
@@ -184,10 +184,6 @@ export class KeyStorage {
 
   #sameToken(ref: KeyObjectRef): boolean {
     return ref.token === this.#token || (ref.token.module === this.#token.module && ref.token.slot.equals(this.#token.slot));
-  }
-
-  async #setLabel(ref: KeyObjectRef, label: string): Promise<void> {
-    await setAttributesOnToken(this.#token, ref.handle, [{ type: pkcs11js.CKA_LABEL, value: label }]);
   }
 }
 
