@@ -2,7 +2,7 @@
  * Certificates made by OpenSSL's command line, for storage tests: made by a tool that is not ours,
  * so what we read and store is what the rest of the world writes.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +27,12 @@ export class OpenSslWorkspace {
 
   openssl(...args: string[]): string {
     return execFileSync("openssl", args, { cwd: this.directory, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  }
+
+  /** Runs openssl and returns its exit status with everything it printed (some verdicts go to stderr). */
+  opensslOutput(...args: string[]): { status: number | null; output: string } {
+    const result = spawnSync("openssl", args, { cwd: this.directory, encoding: "utf8" });
+    return { status: result.status, output: `${result.stdout}${result.stderr}` };
   }
 
   /** A self-signed CA with a P-256 key. */
