@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { signOnToken, verifyOnToken } from "../../token/operations.js";
 import { pkcs11js } from "../../token/pkcs11.js";
+import { ckrOf } from "../../token/token-error.js";
 import { dataError, invalidAccess, operationError } from "../../webcrypto-errors.js";
 import { allHashes, hashInfo, type HashInfo } from "../common/hashes.js";
 import { checkJwkAlg, checkJwkHeader, jwkBytes, jwkExportHeader } from "../common/jwk.js";
@@ -15,7 +16,8 @@ const USAGES: KeyUsage[] = ["sign", "verify"];
 /** HMAC keys are generic secrets: every token's HMAC mechanisms take CKK_GENERIC_SECRET. */
 const spec: SecretKeySpec = { keyType: pkcs11js.CKK_GENERIC_SECRET, generator: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN, name: NAME };
 
-const keyAlgorithm = (hash: HashInfo, length: number) => ({ name: NAME, length, hash: { name: hash.name } }) as HmacKeyAlgorithm;
+// Node's member order (name, hash, length): JSON.stringify(key.algorithm) then reads the same.
+const keyAlgorithm = (hash: HashInfo, length: number) => ({ name: NAME, hash: { name: hash.name }, length }) as HmacKeyAlgorithm;
 
 /** The shortest key (bytes) the token's HMAC mechanism for this hash accepts (SoftHSM: the hash length). */
 function shortestKey(token: Token, hash: HashInfo): number {
@@ -123,7 +125,13 @@ export const hmacProvider: AlgorithmProvider = {
         const expected = await signOnToken(ref.token, { mechanism: hash.hmac }, ref.handle, data, hash.length);
         return timingSafeEqual(expected, signature);
       }
-      return verifyOnToken(ref.token, { mechanism: hash.hmac }, ref.handle, data, signature);
+      // NSS softokn answers every wrong MAC with CKR_DEVICE_ERROR, inline too, where Web Crypto
+      // says false (pkijs's PKCS#12 MAC check with a wrong password, say). Without CKA_SIGN the MAC
+      // cannot be recomputed to tell the two apart, so this answer fails closed: never true.
+      return verifyOnToken(ref.token, { mechanism: hash.hmac }, ref.handle, data, signature).catch((error: unknown) => {
+        if (ckrOf(error) === pkcs11js.CKR_DEVICE_ERROR) return false;
+        throw error;
+      });
     });
   },
 };
