@@ -44,7 +44,7 @@ export function keyIdBytes(options: KeyStorageOptions): Buffer {
   return id instanceof ArrayBuffer ? Buffer.from(new Uint8Array(id)) : Buffer.from(id.buffer, id.byteOffset, id.byteLength);
 }
 
-const usageAttribute: Record<KeyUsage, number> = {
+export const usageAttribute: Record<KeyUsage, number> = {
   encrypt: pkcs11js.CKA_ENCRYPT,
   decrypt: pkcs11js.CKA_DECRYPT,
   sign: pkcs11js.CKA_SIGN,
@@ -56,7 +56,7 @@ const usageAttribute: Record<KeyUsage, number> = {
 };
 
 /** The usage attributes each object class has; every one is set, false unless a usage asks for it. */
-const usageAttributesOf: Record<KeyType, number[]> = {
+export const usageAttributesOf: Record<KeyType, number[]> = {
   secret: [
     pkcs11js.CKA_ENCRYPT, pkcs11js.CKA_DECRYPT, pkcs11js.CKA_SIGN, pkcs11js.CKA_VERIFY,
     pkcs11js.CKA_WRAP, pkcs11js.CKA_UNWRAP, pkcs11js.CKA_DERIVE,

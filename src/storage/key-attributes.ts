@@ -1,6 +1,7 @@
 import { pkcs11js, type Handle } from "../token/pkcs11.js";
 import { readOptionalAttributes } from "../token/object-calls.js";
 import type { Token } from "../token/token.js";
+import { usageAttribute } from "../keys/key-template.js";
 
 /** What storage needs to know about a key object, read from its attributes. */
 export interface KeyAttributes {
@@ -28,15 +29,10 @@ const TYPE_OF_CLASS = new Map<number, KeyType>([
   [pkcs11js.CKO_SECRET_KEY, "secret"],
 ]);
 
-const USAGE_ATTRIBUTES: [number, KeyUsage[]][] = [
-  [pkcs11js.CKA_ENCRYPT, ["encrypt"]],
-  [pkcs11js.CKA_DECRYPT, ["decrypt"]],
-  [pkcs11js.CKA_SIGN, ["sign"]],
-  [pkcs11js.CKA_VERIFY, ["verify"]],
-  [pkcs11js.CKA_WRAP, ["wrapKey"]],
-  [pkcs11js.CKA_UNWRAP, ["unwrapKey"]],
-  [pkcs11js.CKA_DERIVE, ["deriveKey", "deriveBits"]],
-];
+/** Each usage attribute with the Web Crypto usages it grants (CKA_DERIVE: deriveKey and deriveBits). */
+const USAGE_ATTRIBUTES = [...new Set(Object.values(usageAttribute))].map(
+  (attribute) => [attribute, (Object.keys(usageAttribute) as KeyUsage[]).filter((usage) => usageAttribute[usage] === attribute)] as const,
+);
 
 const READ = [
   pkcs11js.CKA_CLASS, pkcs11js.CKA_KEY_TYPE, pkcs11js.CKA_ID, pkcs11js.CKA_LABEL, pkcs11js.CKA_TOKEN,

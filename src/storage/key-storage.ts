@@ -1,6 +1,7 @@
 import { normalizeAlgorithm } from "../crypto/normalize.js";
 import { checkPersistentUsages } from "../keys/attribute-policy.js";
 import { createCryptoKey, keyObjectOf, type KeyObjectRef } from "../keys/crypto-key.js";
+import { usageAttribute, usageAttributesOf } from "../keys/key-template.js";
 import { pkcs11js, type Template } from "../token/pkcs11.js";
 import { destroyObject } from "../token/operations.js";
 import { copyObjectOnToken, setAttributesOnToken } from "../token/object-calls.js";
@@ -27,16 +28,6 @@ export interface StoredKeyInfo {
   extractable: boolean;
 }
 
-/** The usage attributes a copy gets, per class: exactly what the CryptoKey has, so a copy never has more. */
-const USAGE_ATTRIBUTES: Record<KeyType, [number, KeyUsage[]][]> = {
-  private: [[pkcs11js.CKA_SIGN, ["sign"]], [pkcs11js.CKA_DECRYPT, ["decrypt"]], [pkcs11js.CKA_UNWRAP, ["unwrapKey"]], [pkcs11js.CKA_DERIVE, ["deriveKey", "deriveBits"]]],
-  public: [[pkcs11js.CKA_VERIFY, ["verify"]], [pkcs11js.CKA_ENCRYPT, ["encrypt"]], [pkcs11js.CKA_WRAP, ["wrapKey"]]],
-  secret: [
-    [pkcs11js.CKA_ENCRYPT, ["encrypt"]], [pkcs11js.CKA_DECRYPT, ["decrypt"]], [pkcs11js.CKA_SIGN, ["sign"]],
-    [pkcs11js.CKA_VERIFY, ["verify"]], [pkcs11js.CKA_WRAP, ["wrapKey"]], [pkcs11js.CKA_UNWRAP, ["unwrapKey"]],
-    [pkcs11js.CKA_DERIVE, ["deriveKey", "deriveBits"]],
-  ],
-};
 
 /**
  * Persistent keys on the token (node-webcrypto-p11's CryptoKeyStorage shape): ids from keys(),
@@ -103,8 +94,9 @@ export class KeyStorage {
     checkPersistentUsages(key.usages);
     const changes: Template = [{ type: pkcs11js.CKA_TOKEN, value: true }];
     if (options.label !== undefined) changes.push({ type: pkcs11js.CKA_LABEL, value: options.label });
-    for (const [attribute, usages] of USAGE_ATTRIBUTES[key.type]) {
-      changes.push({ type: attribute, value: usages.some((usage) => key.usages.includes(usage)) });
+    // The copy's usage attributes are exactly the CryptoKey's, so a copy never has more.
+    for (const attribute of usageAttributesOf[key.type]) {
+      changes.push({ type: attribute, value: key.usages.some((usage) => usageAttribute[usage] === attribute) });
     }
     let copy;
     try {
@@ -115,7 +107,7 @@ export class KeyStorage {
     const attributes = readKeyAttributes(this.#token, copy);
     // Only the usage attributes that mean something for the class count: NSS sets CKA_DERIVE on
     // EC public keys, which grants nothing (derivation takes the private key).
-    const meaningful = USAGE_ATTRIBUTES[key.type].flatMap(([, usages]) => usages);
+    const meaningful = (Object.keys(usageAttribute) as KeyUsage[]).filter((usage) => usageAttributesOf[key.type].includes(usageAttribute[usage]));
     const widened = !attributes || !attributes.persistent || (attributes.extractable && !key.extractable) ||
       [...attributes.usages].some((usage) => meaningful.includes(usage) && !key.usages.includes(usage));
     if (widened) {
