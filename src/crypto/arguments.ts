@@ -51,8 +51,30 @@ export function jsonWebKey(value: unknown): JsonWebKey {
     }
     jwk.key_ops = [...(ops as Iterable<unknown>)].map(String);
   }
-  if (given.oth !== undefined) jwk.oth = given.oth;
+  if (given.oth !== undefined) jwk.oth = otherPrimesInfo(given.oth);
   return jwk as JsonWebKey;
+}
+
+/**
+ * `oth` is a sequence<RsaOtherPrimesInfo> in WebIDL: anything else is a TypeError at conversion,
+ * before any key check (Node's too; found by fuzzing: `oth: {}` was a DataError here).
+ */
+function otherPrimesInfo(value: unknown): RsaOtherPrimesInfo[] {
+  if (typeof value !== "object" || value === null || typeof (value as Iterable<unknown>)[Symbol.iterator] !== "function") {
+    throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': 'oth' of 'JsonWebKey' (2nd argument) can not be converted to sequence.");
+  }
+  return [...(value as Iterable<unknown>)].map((item) => {
+    if (item === undefined || item === null) return {};
+    if (typeof item !== "object" && typeof item !== "function") {
+      throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': an 'oth' member of 'JsonWebKey' (2nd argument) is not a dictionary.");
+    }
+    const info: Record<string, string> = {};
+    for (const member of ["d", "r", "t"] as const) {
+      const field = (item as Record<string, unknown>)[member];
+      if (field !== undefined) info[member] = String(field);
+    }
+    return info as RsaOtherPrimesInfo;
+  });
 }
 
 export function isBufferSource(value: unknown): boolean {

@@ -1,6 +1,8 @@
 import { mechanismName } from "../mechanisms/common/token-support.js";
 import type { OperationName } from "../mechanisms/provider.js";
 import { Token } from "../token/token.js";
+import { describeToken, slotIdOf, type TokenDescription } from "../token/discovery.js";
+import { initPin, setPin } from "../token/token-admin.js";
 import { providers } from "./algorithms.js";
 import { supportedAlgorithms } from "./capabilities.js";
 import { webCryptoError } from "../webcrypto-errors.js";
@@ -92,6 +94,25 @@ export class Crypto {
 
   get tokenSerial(): string {
     return this.#token.serial;
+  }
+
+  /** The connected token's information and PIN state, read from the token on each access. */
+  get token(): TokenDescription & { slotId: number | bigint } {
+    return { slotId: slotIdOf(this.#token.slot), ...describeToken(this.#token.tokenInfo) };
+  }
+
+  /**
+   * Sets (or resets, unblocking it) the user PIN as the security officer (C_InitPIN). Nobody may
+   * be logged in as the user meanwhile: log out first.
+   */
+  initPin(soPin: string, userPin: string): void {
+    initPin(this.#token, soPin, userPin);
+  }
+
+  /** Changes the user's PIN, or with `{ role: "so" }` the security officer's (C_SetPIN). */
+  setPin(oldPin: string, newPin: string, options: { role?: "user" | "so" } = {}): void {
+    setPin(this.#token, oldPin, newPin, options.role ?? "user");
+    if ((options.role ?? "user") === "user") this.#token.pinChanged(oldPin, newPin);
   }
 
   get library(): string {

@@ -13,14 +13,17 @@ export interface KeyStorageOptions {
   label?: string;
   /** CKA_ID, as bytes or a hex string. Default: 20 random bytes (one id shared by a key pair). */
   id?: BufferSource | string;
+  /** CKA_ALWAYS_AUTHENTICATE on a private key: the PIN is needed again for every signature or decryption. */
+  alwaysAuthenticate?: boolean;
 }
 
 /** Picks the storage extensions out of the algorithm object a caller passed (before normalization drops them). */
 export function readStorageOptions(algorithm: unknown): KeyStorageOptions {
   if (typeof algorithm !== "object" || algorithm === null) return {};
-  const { token, label, id } = algorithm as Record<string, unknown>;
+  const { token, label, id, alwaysAuthenticate } = algorithm as Record<string, unknown>;
   const options: KeyStorageOptions = {};
   if (token !== undefined) options.token = Boolean(token);
+  if (alwaysAuthenticate !== undefined) options.alwaysAuthenticate = Boolean(alwaysAuthenticate);
   if (label !== undefined) {
     if (typeof label !== "string") throw new TypeError("The key label must be a string");
     options.label = label;
@@ -106,6 +109,10 @@ export function keyTemplate(options: KeyTemplateOptions): Template {
       { type: pkcs11js.CKA_SENSITIVE, value: !options.extractable },
       { type: pkcs11js.CKA_EXTRACTABLE, value: options.extractable },
     );
+  }
+  // Only private keys have the attribute; a secret key's uses are not gated this way in PKCS#11.
+  if (options.type === "private" && options.storage.alwaysAuthenticate) {
+    template.push({ type: pkcs11js.CKA_ALWAYS_AUTHENTICATE, value: true });
   }
   for (const attribute of usageAttributesOf[options.type]) {
     template.push({ type: attribute, value: wanted.has(attribute) });

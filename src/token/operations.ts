@@ -1,6 +1,6 @@
 import { keepAlive } from "./keep-alive.js";
 import { pkcs11js, type Handle, type Mechanism, type Template } from "./pkcs11.js";
-import { ckrName, ckrOf, TokenError } from "./token-error.js";
+import { ckrName, ckrOf, clearOpenSslErrors, TokenError } from "./token-error.js";
 import type { Token } from "./token.js";
 
 /**
@@ -67,14 +67,35 @@ function named(error: unknown, method: string): unknown {
   return error;
 }
 
+/**
+ * Init of an operation with a key that may be always-authenticate (CKA_ALWAYS_AUTHENTICATE): for
+ * such a key the PIN is asked (the kept string, or the pin function called anew) before Init, and
+ * the per-use login (C_Login with CKU_CONTEXT_SPECIFIC) follows Init at once in the same session,
+ * as PKCS#11 requires; the token then allows exactly one operation. Other keys take the
+ * synchronous path, so that inline operations stay free of promise turns.
+ */
+function initWithKey<T>(token: Token, session: Handle, key: Handle, init: () => void, rest: () => T | Promise<T>): T | Promise<T> {
+  token.assertCurrent(key);
+  if (!token.alwaysAuthenticates(key)) {
+    init();
+    return rest();
+  }
+  return token.contextPin().then((pin) => {
+    init();
+    token.contextLogin(session, pin);
+    return rest();
+  });
+}
+
 export function signOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer> {
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
-    pkcs11.C_SignInit(session, mechanism, key);
-    const out = outputBuffer(maxLength);
-    const input = nonNullEmpty(data);
-    if (inline(token, mechanism, data)) return callInline("C_Sign", () => pkcs11.C_Sign(session, input, out));
-    return callAsync("C_Sign", [input, out, mechanism], () => pkcs11.C_SignAsync(session, input, out));
+    return initWithKey(token, session, key, () => pkcs11.C_SignInit(session, mechanism, key), () => {
+      const out = outputBuffer(maxLength);
+      const input = nonNullEmpty(data);
+      if (inline(token, mechanism, data)) return callInline("C_Sign", () => pkcs11.C_Sign(session, input, out));
+      return callAsync("C_Sign", [input, out, mechanism], () => pkcs11.C_SignAsync(session, input, out));
+    });
   });
 }
 
@@ -83,14 +104,19 @@ export function verifyOnToken(token: Token, mechanism: Mechanism, key: Handle, d
   if (signature.length === 0) return Promise.resolve(false);
   return token.withOperationSession(async (session) => {
     const pkcs11 = token.module.pkcs11;
+    token.assertCurrent(key);
     pkcs11.C_VerifyInit(session, mechanism, key);
     try {
       const input = nonNullEmpty(data);
       if (inline(token, mechanism, data)) return callInline("C_Verify", () => pkcs11.C_Verify(session, input, signature));
       return await callAsync("C_Verify", [input, signature, mechanism], () => pkcs11.C_VerifyAsync(session, input, signature));
     } catch (error) {
-      // An invalid signature is an answer, not a failure: Web Crypto's verify says false.
-      if (invalidSignature.has(ckrOf(error) ?? 0)) return false;
+      // An invalid signature is an answer, not a failure: Web Crypto's verify says false. (The
+      // token's OpenSSL errors must not stay behind for Node's crypto: see clearOpenSslErrors.)
+      if (invalidSignature.has(ckrOf(error) ?? 0)) {
+        clearOpenSslErrors();
+        return false;
+      }
       throw error;
     }
   });
@@ -99,6 +125,7 @@ export function verifyOnToken(token: Token, mechanism: Mechanism, key: Handle, d
 export function encryptOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer> {
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
+    token.assertCurrent(key);
     pkcs11.C_EncryptInit(session, mechanism, key);
     const out = outputBuffer(maxLength);
     const input = nonNullEmpty(data);
@@ -110,11 +137,12 @@ export function encryptOnToken(token: Token, mechanism: Mechanism, key: Handle, 
 export function decryptOnToken(token: Token, mechanism: Mechanism, key: Handle, data: Buffer, maxLength: number): Promise<Buffer> {
   return token.withOperationSession((session) => {
     const pkcs11 = token.module.pkcs11;
-    pkcs11.C_DecryptInit(session, mechanism, key);
-    const out = outputBuffer(maxLength);
-    const input = nonNullEmpty(data);
-    if (inline(token, mechanism, data)) return callInline("C_Decrypt", () => pkcs11.C_Decrypt(session, input, out));
-    return callAsync("C_Decrypt", [input, out, mechanism], () => pkcs11.C_DecryptAsync(session, input, out));
+    return initWithKey(token, session, key, () => pkcs11.C_DecryptInit(session, mechanism, key), () => {
+      const out = outputBuffer(maxLength);
+      const input = nonNullEmpty(data);
+      if (inline(token, mechanism, data)) return callInline("C_Decrypt", () => pkcs11.C_Decrypt(session, input, out));
+      return callAsync("C_Decrypt", [input, out, mechanism], () => pkcs11.C_DecryptAsync(session, input, out));
+    });
   });
 }
 
@@ -126,12 +154,12 @@ export function digestOnToken(token: Token, mechanism: Mechanism, data: Buffer, 
     const input = nonNullEmpty(data);
     if (inline(token, mechanism, data)) return callInline("C_Digest", () => pkcs11.C_Digest(session, input, out));
     return callAsync("C_Digest", [input, out], () => pkcs11.C_DigestAsync(session, input, out));
-  });
+  }, { login: false });
 }
 
 /** C_CreateObject, for imported keys. Quick, so synchronous. */
 export function createObjectOnToken(token: Token, template: Template): Promise<Handle> {
-  return token.withObjectSession((session) => token.module.pkcs11.C_CreateObject(session, template));
+  return token.withObjectSession((session) => token.adopt(token.module.pkcs11.C_CreateObject(session, template)));
 }
 
 /**
@@ -139,7 +167,7 @@ export function createObjectOnToken(token: Token, template: Template): Promise<H
  * asynchronous key generation leaks its mechanism and template on every call (its issue #120).
  */
 export function generateKeyOnToken(token: Token, mechanism: Mechanism, template: Template): Promise<Handle> {
-  return token.withObjectSession((session) => token.module.pkcs11.C_GenerateKey(session, mechanism, template));
+  return token.withObjectSession((session) => token.adopt(token.module.pkcs11.C_GenerateKey(session, mechanism, template)));
 }
 
 /**
@@ -154,22 +182,28 @@ export function generateKeyPairOnToken(
   privateTemplate: Template,
   slow: boolean,
 ): Promise<{ publicKey: Handle; privateKey: Handle }> {
-  return token.withObjectSession((session) => {
+  const adopted = (pair: { publicKey: Handle; privateKey: Handle }) => ({ publicKey: token.adopt(pair.publicKey), privateKey: token.adopt(pair.privateKey) });
+  return token.withObjectSession(async (session) => {
     const pkcs11 = token.module.pkcs11;
-    if (!slow) return pkcs11.C_GenerateKeyPair(session, mechanism, publicTemplate, privateTemplate);
-    return callAsync("C_GenerateKeyPair", [mechanism, publicTemplate, privateTemplate], () =>
-      pkcs11.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate),
+    if (!slow) return adopted(pkcs11.C_GenerateKeyPair(session, mechanism, publicTemplate, privateTemplate));
+    return adopted(
+      await callAsync("C_GenerateKeyPair", [mechanism, publicTemplate, privateTemplate], () =>
+        pkcs11.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate),
+      ),
     );
   });
 }
 
 /** Reads attribute values of an object (synchronous: attribute reads are quick). */
 export function readAttributes(token: Token, handle: Handle, types: number[]): Buffer[] {
+  token.assertCurrent(handle);
   const result = token.module.pkcs11.C_GetAttributeValue(token.syncSession, handle, types.map((type) => ({ type })));
   return result.map((attribute) => attribute.value);
 }
 
 export function destroyObject(token: Token, handle: Handle): void {
+  // A handle from before a reconnection may now name someone else's object: never destroy that.
+  if (token.isStale(handle)) return;
   token.module.pkcs11.C_DestroyObject(token.syncSession, handle);
 }
 
@@ -182,7 +216,7 @@ export function findObjects(token: Token, template: Template): Promise<Handle[]>
       const found: Handle[] = [];
       for (;;) {
         const batch = pkcs11.C_FindObjects(session, 256);
-        found.push(...batch);
+        found.push(...batch.map((handle) => token.adopt(handle)));
         if (batch.length < 256) return found;
       }
     } finally {
@@ -197,7 +231,10 @@ export function findObjects(token: Token, template: Template): Promise<Handle[]>
  * object-creating calls leak their mechanism and template (its issue #120).
  */
 export function deriveKeyOnToken(token: Token, mechanism: Mechanism, baseKey: Handle, template: Template): Promise<Handle> {
-  return token.withObjectSession((session) => token.module.pkcs11.C_DeriveKey(session, mechanism, baseKey, template));
+  return token.withObjectSession((session) => {
+    token.assertCurrent(baseKey);
+    return token.adopt(token.module.pkcs11.C_DeriveKey(session, mechanism, baseKey, template));
+  });
 }
 
 /**
@@ -208,6 +245,7 @@ export function deriveKeyOnToken(token: Token, mechanism: Mechanism, baseKey: Ha
 export function deriveSecretOnToken(token: Token, mechanism: Mechanism, baseKey: Handle, template: Template): Promise<Buffer> {
   return token.withObjectSession((session) => {
     const pkcs11 = token.module.pkcs11;
+    token.assertCurrent(baseKey);
     const scratch = pkcs11.C_DeriveKey(session, mechanism, baseKey, template);
     try {
       return pkcs11.C_GetAttributeValue(session, scratch, [{ type: pkcs11js.CKA_VALUE }])[0].value;

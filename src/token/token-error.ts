@@ -1,3 +1,4 @@
+import { randomFillSync } from "node:crypto";
 import { pkcs11js } from "./pkcs11.js";
 
 /** Names of PKCS#11 return values, built once from the constants pkcs11js exports. */
@@ -53,8 +54,27 @@ function unwrappedCkr(error: unknown): { name: string; code: number } | undefine
   return match ? { name: match[1], code: Number(match[2]) } : undefined;
 }
 
+const scratch = Buffer.alloc(1);
+
+/**
+ * Empties OpenSSL's error queue on the calling (main) thread after a token call failed.
+ *
+ * A software token loaded in this process (SoftHSM) shares Node's libcrypto, and a failed
+ * operation (an ECDSA signature that does not verify, an AES-KW unwrap whose integrity check
+ * fails) leaves its OpenSSL errors on the queue of the thread that called it. Node's WebCrypto
+ * expects that queue empty: its next job that succeeds finds the stale errors and aborts the
+ * whole process (an assertion in CipherJob::ToResult). Found by fuzzing unwrapKey next to Node's;
+ * test/faults/openssl-error-queue.test.ts shows it. Node has no ERR_clear_error; a synchronous
+ * crypto job (randomFillSync) drains the queue as it finishes, in about 3 µs, paid only on failure.
+ * Calls on worker threads need nothing: Node's jobs there read the queue only when they fail.
+ */
+export function clearOpenSslErrors(): void {
+  randomFillSync(scratch);
+}
+
 /** Turns whatever a pkcs11js call threw into a TokenError that says what was being done. */
 export function toTokenError(error: unknown, doing: string): TokenError {
+  clearOpenSslErrors();
   if (error instanceof TokenError) return error;
   if (error instanceof pkcs11js.Pkcs11Error) {
     const name = ckrName(error.code);

@@ -7,11 +7,12 @@ import { execFileSync } from "node:child_process";
 import { createHash, createPublicKey, webcrypto } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { Crypto, type CryptoX509Certificate } from "../../src/index.js";
-import { initToken, SOFTHSM_LIBRARY, USER_PIN } from "../support/softhsm.js";
+import { SO_PIN, SOFTHSM_LIBRARY, USER_PIN } from "../support/softhsm.js";
+import { throwawayToken } from "../support/throwaway-token.js";
 import { OpenSslWorkspace, type Authority } from "../support/openssl-certificates.js";
 import { tokenKind } from "../support/tokens.js";
 
-const LABEL = "interop";
+let LABEL = "";
 const data = Buffer.from("signed by one tool, verified by another");
 
 function pkcs11Tool(...args: string[]): string {
@@ -46,8 +47,12 @@ if (tokenKind() === "softhsm") describe("pkcs11-tool interop (SoftHSM)", () => {
 
   before(function () {
     this.timeout(60_000);
-    initToken(LABEL);
-    crypto = new Crypto({ library: SOFTHSM_LIBRARY, tokenLabel: LABEL, pin: USER_PIN });
+    // Made with C_InitToken in SoftHSM's free slot: a loaded SoftHSM does not see tokens that
+    // softhsm2-util makes, and earlier test files have loaded it.
+    LABEL = throwawayToken("interop").label;
+    crypto = new Crypto({ library: SOFTHSM_LIBRARY, tokenLabel: LABEL });
+    crypto.initPin(SO_PIN, USER_PIN);
+    crypto.login(USER_PIN);
     openssl = new OpenSslWorkspace();
     root = openssl.rootAuthority("/CN=Interop Root");
   });

@@ -9,7 +9,7 @@
  * is checked to be that file before it is used.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CryptoParams } from "../../src/index.js";
@@ -28,6 +28,14 @@ export interface RemoteToken {
   address: string;
   config: CryptoParams;
   stop(): Promise<void>;
+  /**
+   * Kills the server and the per-connection processes it forked (p11-kit-remote, which serve
+   * connected clients and would otherwise outlive the server), as a crash of the remote side
+   * would: clients' calls then fail.
+   */
+  kill(): Promise<void>;
+  /** Starts the server again, after kill(), on the same socket and with the same token directory. */
+  restart(): Promise<void>;
 }
 
 /** A SoftHSM configuration and one initialized token, for the server's environment only. */
@@ -95,6 +103,40 @@ async function stopServer(server: ChildProcess): Promise<void> {
   server.stdout?.destroy();
 }
 
+/** Processes whose parent is `pid` (from /proc: the 4th field of stat, after the command's parentheses). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) children.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return children;
+}
+
+/**
+ * SIGKILL to the server and to its per-connection p11-kit-remote processes (read before the
+ * server dies: they are then re-parented). Killing the server alone would leave connected clients
+ * served by their child.
+ */
+async function killServerAndChildren(server: ChildProcess): Promise<void> {
+  if (server.pid !== undefined && server.exitCode === null && server.signalCode === null) {
+    for (const child of childrenOf(server.pid)) {
+      try {
+        process.kill(child, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    server.kill("SIGKILL");
+  }
+  await stopServer(server);
+}
+
 /**
  * Starts the server and points this process at it. Call before the first Crypto on
  * p11-kit-client.so: the client reads P11_KIT_SERVER_ADDRESS when the module is loaded.
@@ -114,28 +156,41 @@ export async function startRemoteToken(label = "main"): Promise<RemoteToken> {
     // inherit it and live as long as their client, and an inherited pipe to us would keep this
     // process from exiting after the run. (They take the connection as stdin/stdout.)
     const logPath = join(directory, "server.log");
-    const log = openSync(logPath, "w");
-    try {
-      // -f: stay in the foreground as our child, so that we know its pid and it dies with the run.
-      server = spawn("p11-kit", ["server", "-f", "-n", socket, "--provider", SOFTHSM_LIBRARY, `pkcs11:token=${encodeURIComponent(label)}`], {
-        env,
-        stdio: ["ignore", "pipe", log],
-      });
-    } finally {
-      closeSync(log);
-    }
+    const launch = async (): Promise<string> => {
+      const log = openSync(logPath, "a");
+      let child: ChildProcess;
+      try {
+        // -f: stay in the foreground as our child, so that we know its pid and it dies with the run.
+        child = server = spawn("p11-kit", ["server", "-f", "-n", socket, "--provider", SOFTHSM_LIBRARY, `pkcs11:token=${encodeURIComponent(label)}`], {
+          env,
+          stdio: ["ignore", "pipe", log],
+        });
+      } finally {
+        closeSync(log);
+      }
+      const address = await readAddress(child, logPath);
+      if (address !== `unix:path=${socket}`) throw new Error(`p11-kit server listens on ${address}, not on the socket ${socket}`);
+      return address;
+    };
     process.once("exit", killOnExit);
-    const address = await readAddress(server, logPath);
-    if (address !== `unix:path=${socket}`) throw new Error(`p11-kit server listens on ${address}, not on the socket ${socket}`);
+    const address = await launch();
     const previous = process.env.P11_KIT_SERVER_ADDRESS;
     process.env.P11_KIT_SERVER_ADDRESS = address;
-    const running = server;
     return {
       directory,
       address,
       config: { library: P11_KIT_CLIENT, tokenLabel: label, pin: USER_PIN },
+      kill: async () => {
+        if (server) await killServerAndChildren(server);
+      },
+      restart: async () => {
+        if (server) await killServerAndChildren(server);
+        // A server killed with SIGKILL leaves its socket file behind; the new one binds afresh.
+        rmSync(socket, { force: true });
+        await launch();
+      },
       stop: async () => {
-        await stopServer(running);
+        if (server) await stopServer(server);
         process.off("exit", killOnExit);
         if (previous === undefined) delete process.env.P11_KIT_SERVER_ADDRESS;
         else process.env.P11_KIT_SERVER_ADDRESS = previous;

@@ -1,4 +1,4 @@
-import { ckrName, TokenError } from "../../token/token-error.js";
+import { ckrName, clearOpenSslErrors, TokenError } from "../../token/token-error.js";
 import { pkcs11js } from "../../token/pkcs11.js";
 import type { Token } from "../../token/token.js";
 import { asOperationError, notSupported } from "../../webcrypto-errors.js";
@@ -44,13 +44,28 @@ export async function onToken<T>(doing: string, work: () => Promise<T>): Promise
   try {
     return await work();
   } catch (error) {
+    clearOpenSslErrors();
     throw asOperationError(doing, describeTokenFailure(error));
   }
 }
 
+/**
+ * What a return value means for the caller, where it is not plain: a key handle that stopped
+ * working is a key destroyed under us (PKCS#11 destroys an application's private session objects,
+ * and invalidates its handles to private objects, when any of its connections logs out; closing
+ * every session destroys all its session objects). Found by test/faults.
+ */
+const KEY_GONE =
+  "the key no longer exists on the token (a logout or a closing of all sessions by another connection destroys session keys and invalidates private keys' handles)";
+const explanations = new Map<number, string>([
+  [pkcs11js.CKR_OBJECT_HANDLE_INVALID, KEY_GONE],
+  [pkcs11js.CKR_KEY_HANDLE_INVALID, KEY_GONE],
+]);
+
 function describeTokenFailure(error: unknown): unknown {
   if (error instanceof pkcs11js.Pkcs11Error) {
-    return new TokenError(`${error.method || "the token"} returned ${ckrName(error.code)}`, {
+    const explanation = explanations.get(error.code);
+    return new TokenError(`${error.method || "the token"} returned ${ckrName(error.code)}${explanation ? `: ${explanation}` : ""}`, {
       code: ckrName(error.code),
       ckr: error.code,
       method: error.method || undefined,

@@ -81,7 +81,14 @@ export async function unwrapAesKey(ref: KeyObjectRef, mechanism: Mechanism, wrap
   // length: SoftHSM leaves CKA_VALUE_LEN at 0 on unwrapped keys and refuses it in the template).
   if (wrapped.length % 8 !== 0 || wrapped.length < 24) throw operationError("The AES-KW wrapping is not whole 8-byte blocks");
   const bytes = wrapped.length - 8;
-  if (![16, 24, 32].includes(bytes)) throw dataError("Invalid key length");
+  if (![16, 24, 32].includes(bytes)) {
+    // The spec (and Node) unwrap first and judge the key after: a wrapping that fails its
+    // integrity check is an OperationError whatever its length (found by fuzzing). So unwrap it
+    // into a throwaway object (OperationError here if it fails), then refuse the length. The
+    // bytes read back are never a key: no AES key has that length.
+    await unwrapBytes(ref, mechanism, wrapped, algorithm);
+    throw dataError("Invalid key length");
+  }
   const template = keyTemplate({
     type: "secret",
     keyType: pkcs11js.CKK_AES,

@@ -18,12 +18,24 @@ export interface EcKeyMaterial {
   d?: Buffer;
 }
 
+/**
+ * Node's checks of an imported key, in its order: an EC key, on the curve asked for, and a valid
+ * key (its checkEcKeyData, OpenSSL's EC_KEY_check_key): a private scalar in [1, n-1] whose public
+ * point is the one the key carries. A KeyObject alone checks none of the last: a PKCS#8 key may
+ * carry a public point of another scalar, and a JWK or PKCS#8 scalar wider than the curve's order
+ * is accepted, and then aborts the whole process when exported as JWK (Node 20's EncodeBignum
+ * asserts). So a private key's scalar is first exported as SEC1 DER, which fails cleanly instead.
+ */
 function keyObjectToMaterial(keyObject: KeyObject, curve: Curve): EcKeyMaterial {
   if (keyObject.asymmetricKeyType !== "ec") throw dataError("Invalid key type");
   if (curveByNodeName(keyObject.asymmetricKeyDetails?.namedCurve)?.name !== curve.name) throw dataError("Named curve mismatch");
+  if (keyObject.type === "private") parse(() => keyObject.export({ format: "der", type: "sec1" }));
   const jwk = keyObject.export({ format: "jwk" });
   const point = Buffer.concat([Buffer.of(4), jwkBytes(jwk, "x"), jwkBytes(jwk, "y")]);
-  return { curve, point, d: jwk.d === undefined ? undefined : jwkBytes(jwk, "d") };
+  const d = jwk.d === undefined ? undefined : jwkBytes(jwk, "d");
+  // setPrivateKey refuses a scalar outside [1, n-1]; the point it gives must be the key's own.
+  if (d && !parse(() => publicPointOf(curve, d)).equals(point)) throw dataError("Invalid keyData");
+  return { curve, point, d };
 }
 
 function parse<T>(parser: () => T): T {
