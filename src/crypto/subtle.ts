@@ -8,6 +8,7 @@ import { unwrapAesKey, unwrapBytes, unwrapsDirectly, wrapBytes } from "../mechan
 import { providers } from "./algorithms.js";
 import { softwareDigest, softwareEncrypt, softwareVerify } from "./software-path.js";
 import { bufferSource, cryptoKey, jsonWebKey, keyFormat, keyUsages, requireArguments, unsignedLong } from "./arguments.js";
+import { copyInput } from "./input-copies.js";
 import { normalizeAlgorithm, type Operation } from "./normalize.js";
 
 type Method = Exclude<keyof AlgorithmProvider, "name">;
@@ -46,13 +47,17 @@ export class SubtleCrypto {
 
   async digest(algorithm: AlgorithmIdentifier, data: BufferSource): Promise<ArrayBuffer> {
     requireArguments(arguments, 2, "digest");
-    const bytes = bufferSource(data, "digest", 2);
-    const normalized = normalizeAlgorithm(algorithm, "digest");
-    // A closed connection says so first, whichever path the digest would take.
-    if (this.#token.closed) throw new TokenError(`The connection to token "${this.#token.label}" is closed`, { code: "CLOSED" });
-    const provider = providerFor(normalized, "digest");
-    if (this.#token.software === "public") return softwareDigest(normalized, bytes);
-    return provider.digest(this.#token, normalized, bytes);
+    const input = copyInput(data, "digest", 2);
+    try {
+      const normalized = normalizeAlgorithm(algorithm, "digest");
+      // A closed connection says so first, whichever path the digest would take.
+      if (this.#token.closed) throw new TokenError(`The connection to token "${this.#token.label}" is closed`, { code: "CLOSED" });
+      const provider = providerFor(normalized, "digest");
+      if (this.#token.software === "public") return softwareDigest(normalized, input.bytes);
+      return await provider.digest(this.#token, normalized, input.bytes);
+    } finally {
+      input.release();
+    }
   }
 
   async generateKey(algorithm: AlgorithmIdentifier, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey | CryptoKeyPair>;
@@ -107,10 +112,14 @@ export class SubtleCrypto {
   async sign(algorithm: AlgorithmIdentifier | RsaPssParams | EcdsaParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
     requireArguments(arguments, 3, "sign");
     const theKey = cryptoKey(key, "sign", 2);
-    const bytes = bufferSource(data, "sign", 3);
-    const normalized = normalizeAlgorithm(algorithm, "sign");
-    const ref = checkKeyFor(theKey, normalized, "sign", "sign");
-    return providerFor(normalized, "sign").sign(normalized, theKey, ref, bytes);
+    const input = copyInput(data, "sign", 3);
+    try {
+      const normalized = normalizeAlgorithm(algorithm, "sign");
+      const ref = checkKeyFor(theKey, normalized, "sign", "sign");
+      return await providerFor(normalized, "sign").sign(normalized, theKey, ref, input.bytes);
+    } finally {
+      input.release();
+    }
   }
 
   async verify(
@@ -122,14 +131,18 @@ export class SubtleCrypto {
     requireArguments(arguments, 4, "verify");
     const theKey = cryptoKey(key, "verify", 2);
     const signatureBytes = bufferSource(signature, "verify", 3);
-    const bytes = bufferSource(data, "verify", 4);
-    const normalized = normalizeAlgorithm(algorithm, "verify");
-    const ref = checkKeyFor(theKey, normalized, "verify", "verify");
-    const provider = providerFor(normalized, "verify");
-    if (this.#token.software === "public" && theKey.type === "public" && provider.exportKey !== undefined) {
-      return softwareVerify(provider, normalized, theKey, ref, signatureBytes, bytes);
+    const input = copyInput(data, "verify", 4);
+    try {
+      const normalized = normalizeAlgorithm(algorithm, "verify");
+      const ref = checkKeyFor(theKey, normalized, "verify", "verify");
+      const provider = providerFor(normalized, "verify");
+      if (this.#token.software === "public" && theKey.type === "public" && provider.exportKey !== undefined) {
+        return await softwareVerify(provider, normalized, theKey, ref, signatureBytes, input.bytes);
+      }
+      return await provider.verify(normalized, theKey, ref, signatureBytes, input.bytes);
+    } finally {
+      input.release();
     }
-    return provider.verify(normalized, theKey, ref, signatureBytes, bytes);
   }
 
   async encrypt(algorithm: AlgorithmIdentifier | AesGcmParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
@@ -143,14 +156,18 @@ export class SubtleCrypto {
   private async cipher(operation: "encrypt" | "decrypt", algorithm: unknown, key: unknown, data: unknown, count: number) {
     requireArguments({ length: count }, 3, operation);
     const theKey = cryptoKey(key, operation, 2);
-    const bytes = bufferSource(data, operation, 3);
-    const normalized = normalizeAlgorithm(algorithm, operation satisfies Operation);
-    const ref = checkKeyFor(theKey, normalized, operation, operation);
-    const provider = providerFor(normalized, operation);
-    if (operation === "encrypt" && this.#token.software === "public" && theKey.type === "public" && provider.exportKey !== undefined) {
-      return softwareEncrypt(provider, normalized, theKey, ref, bytes);
+    const input = copyInput(data, operation, 3);
+    try {
+      const normalized = normalizeAlgorithm(algorithm, operation satisfies Operation);
+      const ref = checkKeyFor(theKey, normalized, operation, operation);
+      const provider = providerFor(normalized, operation);
+      if (operation === "encrypt" && this.#token.software === "public" && theKey.type === "public" && provider.exportKey !== undefined) {
+        return await softwareEncrypt(provider, normalized, theKey, ref, input.bytes);
+      }
+      return await provider[operation](normalized, theKey, ref, input.bytes);
+    } finally {
+      input.release();
     }
-    return provider[operation](normalized, theKey, ref, bytes);
   }
 
   async deriveBits(algorithm: AlgorithmIdentifier, baseKey: CryptoKey, length?: number | null): Promise<ArrayBuffer>;

@@ -514,6 +514,11 @@ export class Token {
     if (this.closing) throw new TokenError(`The connection to token "${this.label}" is closed`, { code: "CLOSED" });
   }
 
+  /** Operations started and not yet finished, the caller's own included. */
+  get inFlight(): number {
+    return this.active;
+  }
+
   get closed(): boolean {
     return this.closing !== undefined;
   }

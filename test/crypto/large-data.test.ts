@@ -80,4 +80,22 @@ describe("large data under forced garbage collection", () => {
     const results = await underGcPressure(() => Promise.all(inputs.map((input) => crypto.subtle.digest("SHA-256", Uint8Array.from(input)))));
     results.forEach((result, i) => assert.deepEqual(Buffer.from(result), createHash("sha256").update(inputs[i]).digest()));
   }, { mechanism: "CKM_SHA256", call: () => crypto.subtle.digest("SHA-256", new Uint8Array(64)) });
+
+  // One at a time, a large digest on a quick token runs in slices (src/token/operations.ts) on an
+  // input copied into reused memory (src/crypto/input-copies.ts): sizes around the slice and
+  // size-class edges, with the caller's buffer changed as soon as each call returns (the copy is
+  // taken at the call, as the spec says) and the reused memory dirty from the call before.
+  itIfSupported(() => crypto.supports("SHA-256", "digest"), "sequential large digests equal Node's at slice and pool edges, whatever the caller does to its buffer after the call", async function () {
+    this.timeout(60_000);
+    const KiB = 1024;
+    for (const size of [64 * KiB - 1, 64 * KiB, 256 * KiB - 1, 256 * KiB, 256 * KiB + 1, 1024 * KiB + 3, 3 * 1024 * KiB, 8 * 1024 * KiB + 1]) {
+      const input = randomBytes(size);
+      const expected = createHash("sha256").update(input).digest();
+      const pending = crypto.subtle.digest("SHA-256", input);
+      input.fill(0);
+      assert.deepEqual(Buffer.from(await pending), expected, `${size} bytes`);
+      const view = new Uint8Array(randomBytes(size + 7).buffer, 7, size);
+      assert.deepEqual(Buffer.from(await crypto.subtle.digest("SHA-256", view)), createHash("sha256").update(view).digest(), `${size} bytes at an offset`);
+    }
+  }, { mechanism: "CKM_SHA256", call: () => crypto.subtle.digest("SHA-256", new Uint8Array(64)) });
 });
