@@ -6,8 +6,9 @@ import type { Token } from "../token/token.js";
  * making many ephemeral keys does not fill the token. (Closing the connection destroys the rest:
  * session objects die with their sessions.)
  */
-const registry = new FinalizationRegistry<{ token: Token; handle: Handle }>(({ token, handle }) => {
-  if (token.closed) return;
+const registry = new FinalizationRegistry<{ token: Token; handle: Handle; epoch: number }>(({ token, handle, epoch }) => {
+  // After a reconnection the token may have given this handle's number to another object.
+  if (token.closed || token.epoch !== epoch) return;
   try {
     token.module.pkcs11.C_DestroyObject(token.syncSession, handle);
   } catch {
@@ -16,7 +17,14 @@ const registry = new FinalizationRegistry<{ token: Token; handle: Handle }>(({ t
 });
 
 export function forgetWhenCollected(key: object, ref: { token: Token; handle: Handle }): void {
-  registry.register(key, { token: ref.token, handle: ref.handle });
+  // Tied to the handle, not to the CryptoKey: an operation in flight holds only the handle (the
+  // caller may have dropped the key as soon as the call was made), and the object must outlive
+  // it; the key holds the handle (through its ref) for as long as it lives. The held value is a
+  // copy, since a reference to the target itself would keep it alive. (Found by the stress run:
+  // test/stress/key-lifetime.test.ts.)
+  void key;
+  const epoch = ref.token.epochOf(ref.handle) ?? ref.token.epoch;
+  registry.register(ref.handle, { token: ref.token, handle: Buffer.from(ref.handle), epoch });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificationRequest } from "@peculiar/asn1-csr";
 import { Certificate } from "@peculiar/asn1-x509";
@@ -88,9 +88,12 @@ function outerLength(der: Buffer): number {
 }
 
 function parseX509(der: Buffer): CertificateData {
+  checkWhole(der);
+  // OpenSSL (through Node) as the judge of well-formedness: the ASN.1 schema alone is lax about
+  // inner DER (a string's tag, a SET's length), and fuzzing found such certificates it took.
+  new X509Certificate(der);
   const certificate = AsnConvert.parse(der, Certificate);
   const tbs = certificate.tbsCertificate;
-  checkWhole(der);
   const serial = Buffer.from(tbs.serialNumber);
   return {
     kind: "x509",

@@ -461,6 +461,16 @@ export class Token {
     return handle;
   }
 
+  /** The reconnection a handle dates from (undefined for one never adopted); compare with `epoch`. */
+  epochOf(handle: Handle): number | undefined {
+    return this.#handleEpochs.get(handle);
+  }
+
+  /** How many times this connection has reconnected to its token. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
   /** Whether a handle dates from before a reconnection: the token may since reuse its number for another object. */
   isStale(handle: Handle): boolean {
     const epoch = this.#handleEpochs.get(handle);

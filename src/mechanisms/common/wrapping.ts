@@ -45,7 +45,25 @@ export async function wrapBytes(ref: KeyObjectRef, mechanism: Mechanism, bytes: 
 
 export async function unwrapBytes(ref: KeyObjectRef, mechanism: Mechanism, wrapped: Buffer, algorithm: string): Promise<Buffer> {
   requireWrapCapability(ref, mechanism, "unwrap", algorithm);
-  return onToken(`unwrapKey with ${algorithm}`, () => unwrapBytesOnToken(ref.token, mechanism, ref.handle, wrapped, isSlow(mechanism)));
+  try {
+    return await onToken(`unwrapKey with ${algorithm}`, () => unwrapBytesOnToken(ref.token, mechanism, ref.handle, wrapped, isSlow(mechanism)));
+  } catch (error) {
+    throw sizeLimit(error, ref, `unwrapKey with ${algorithm}`, wrapped.length);
+  }
+}
+
+/**
+ * Bytes are unwrapped into a generic-secret object, and some tokens cap its length: NSS softokn
+ * refuses more than 256 bytes (CKR_TEMPLATE_INCONSISTENT), so an RSA key's PKCS#8 or JWK cannot
+ * pass (found by fuzzing unwrapKey on NSS). That is the token's limit, not bad data: say so.
+ */
+function sizeLimit(error: unknown, ref: KeyObjectRef, doing: string, length: number): unknown {
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  if (code !== "CKR_TEMPLATE_INCONSISTENT" && code !== "CKR_KEY_SIZE_RANGE") return error;
+  return notSupported(
+    `${doing} is not supported by token "${ref.token.label}" for ${length} bytes: it refuses a generic secret of that size to hold them (${code})`,
+    error,
+  );
 }
 
 /** AES key types that unwrapKey("raw", ...) creates directly on the token, and their usages. */
