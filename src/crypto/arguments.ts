@@ -15,14 +15,26 @@ const ordinal = (n: number) => ["1st", "2nd", "3rd", "4th", "5th", "6th", "7th"]
 
 /** Copies a BufferSource: the spec takes the bytes at call time, and we hand them to another thread. */
 export function bufferSource(value: unknown, method: string, position: number): Buffer {
-  if (value instanceof ArrayBuffer) return Buffer.from(new Uint8Array(value));
+  if (value instanceof ArrayBuffer) return copyOf(new Uint8Array(value));
   // WebIDL's BufferSource excludes views on a SharedArrayBuffer.
   if (ArrayBuffer.isView(value) && !(value.buffer instanceof SharedArrayBuffer)) {
-    return Buffer.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    return copyOf(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
   }
   throw new TypeError(
     `Failed to execute '${method}' on 'SubtleCrypto': ${ordinal(position)} argument is not instance of ArrayBuffer, Buffer, TypedArray, or DataView.`,
   );
+}
+
+/**
+ * A copy of the bytes. Small ones come from Node's shared pool; large ones get memory of their
+ * own, filled with set() (a memcpy), which is faster than Buffer.from's element-wise path: this
+ * copy is most of the event loop's wait on a 64 MiB operation.
+ */
+function copyOf(view: Uint8Array): Buffer {
+  if (view.byteLength < 4096) return Buffer.from(view);
+  const copy = Buffer.allocUnsafeSlow(view.byteLength);
+  copy.set(view);
+  return copy;
 }
 
 const jwkStringMembers = ["kty", "use", "alg", "crv", "x", "y", "d", "n", "e", "p", "q", "dp", "dq", "qi", "k"] as const;
