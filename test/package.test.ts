@@ -2,7 +2,9 @@
 // do, by its name through the exports map, as CommonJS and as an ES module.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 const run = (args: string[]) => execFileSync(process.execPath, args, { encoding: "utf8", cwd: process.cwd() }).trim();
 
@@ -18,5 +20,24 @@ describe("the built package", () => {
     const pkg = JSON.parse(readFileSync("package.json", "utf8"));
     const types = readFileSync(pkg.exports["."].types, "utf8");
     assert.match(types, /export \{ Crypto \}/);
+  });
+
+  it("packs the command-line tool, and runs it by name through a link on PATH, as npm installs bins", function () {
+    this.timeout(60_000);
+    const pkg = JSON.parse(readFileSync("package.json", "utf8"));
+    const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+    const files = new Set(packed.files.map((file: { path: string }) => file.path));
+    for (const path of [pkg.bin["pkcs11-webcrypto"], "dist/cjs/cli/main.js", "dist/cjs/index.js", "dist/esm/index.js", "dist/types/index.d.ts"]) {
+      assert.ok(files.has(path), `${path} is not in the package`);
+    }
+    const binDirectory = mkdtempSync(join(tmpdir(), "pkcs11-webcrypto-bin-"));
+    try {
+      symlinkSync(resolve(pkg.bin["pkcs11-webcrypto"]), join(binDirectory, "pkcs11-webcrypto"));
+      const help = execFileSync("pkcs11-webcrypto", ["--help"], { encoding: "utf8", env: { ...process.env, PATH: `${binDirectory}:${process.env.PATH}` } });
+      assert.match(help, /keys generate/);
+      assert.match(help, /exit codes?/i);
+    } finally {
+      rmSync(binDirectory, { recursive: true, force: true });
+    }
   });
 });
