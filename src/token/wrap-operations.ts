@@ -28,6 +28,7 @@ export function wrapBytesOnToken(
   slow: boolean,
 ): Promise<Buffer> {
   return token.withObjectSession(async (session) => {
+    token.assertCurrent(wrappingKey);
     const pkcs11 = token.module.pkcs11;
     const scratch = pkcs11.C_CreateObject(session, [...scratchTemplate, { type: pkcs11js.CKA_VALUE, value: bytes }]);
     try {
@@ -43,6 +44,7 @@ export function wrapBytesOnToken(
 /** Unwraps into a throwaway generic secret and reads its value: for formats JavaScript must parse. */
 export function unwrapBytesOnToken(token: Token, mechanism: Mechanism, unwrappingKey: Handle, wrapped: Buffer, slow: boolean): Promise<Buffer> {
   return token.withObjectSession(async (session) => {
+    token.assertCurrent(unwrappingKey);
     const pkcs11 = token.module.pkcs11;
     const scratch = slow
       ? await keepAlive([mechanism, wrapped], () => pkcs11.C_UnwrapKeyAsync(session, mechanism, unwrappingKey, wrapped, scratchTemplate))
@@ -64,9 +66,11 @@ export function unwrapKeyOnToken(
   template: Template,
   slow: boolean,
 ): Promise<Handle> {
-  return token.withObjectSession((session) => {
+  return token.withObjectSession(async (session) => {
+    // Keys from before a reconnection may name other objects now; new ones are recorded (token.ts).
+    token.assertCurrent(unwrappingKey);
     const pkcs11 = token.module.pkcs11;
-    if (!slow) return pkcs11.C_UnwrapKey(session, mechanism, unwrappingKey, wrapped, template);
-    return keepAlive([mechanism, wrapped, template], () => pkcs11.C_UnwrapKeyAsync(session, mechanism, unwrappingKey, wrapped, template));
+    if (!slow) return token.adopt(pkcs11.C_UnwrapKey(session, mechanism, unwrappingKey, wrapped, template));
+    return token.adopt(await keepAlive([mechanism, wrapped, template], () => pkcs11.C_UnwrapKeyAsync(session, mechanism, unwrappingKey, wrapped, template)));
   });
 }
