@@ -23,6 +23,7 @@ interface Entry extends SharedModule {
   refs: number;
   /** Whether we called C_Initialize successfully (and so must call C_Finalize). */
   ownsInitialization: boolean;
+  libraryParameters?: string;
 }
 
 const modules = new Map<string, Entry>();
@@ -90,6 +91,7 @@ export function acquireModule(options: ModuleOptions): SharedModule {
     threadSafe: initialized.threadSafe,
     refs: 1,
     ownsInitialization: initialized.owns,
+    libraryParameters: options.libraryParameters,
   };
   modules.set(key, entry);
   return entry;
@@ -143,6 +145,29 @@ export function releaseModule(module: SharedModule): void {
     }
     return;
   }
+}
+
+/**
+ * C_Finalize and C_Initialize again, for a module that lost its token in a way only that mends:
+ * p11-kit's client, whose connection to its server died, answers CKR_DEVICE_ERROR to everything
+ * until it is initialized anew. Only for a module we initialized and that has one holder (the
+ * caller), who must also know that none of its calls is inside the module; false otherwise, or
+ * when initializing fails.
+ */
+export function reinitializeModule(module: SharedModule): boolean {
+  const entry = [...modules.values()].find((candidate) => candidate === module);
+  if (!entry || !entry.ownsInitialization || entry.refs !== 1) return false;
+  try {
+    entry.pkcs11.C_Finalize();
+  } catch {
+    // Finalizing a module whose connection is gone may fail; initializing again is what matters.
+  }
+  try {
+    initialize(entry.pkcs11, entry.libraryParameters);
+  } catch {
+    return false;
+  }
+  return true;
 }
 
 /** How many Crypto instances hold each module (for tests and diagnostics). */

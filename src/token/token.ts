@@ -1,4 +1,4 @@
-import { acquireModule, loadedModuleCount, releaseModule, type ModuleOptions, type SharedModule } from "./module-registry.js";
+import { acquireModule, reinitializeModule, releaseModule, type ModuleOptions, type SharedModule } from "./module-registry.js";
 import { pkcs11js, type Handle, type MechanismInfo, type TokenInfo } from "./pkcs11.js";
 import { SessionPool } from "./session-pool.js";
 import { selectSlot, trimPadded, type TokenSelector } from "./slot-selector.js";
@@ -497,27 +497,9 @@ export class Token {
     });
   }
 
-  /** C_Finalize and C_Initialize again, if this connection alone uses the module and no call is in it. */
+  /** C_Finalize and C_Initialize again, if this connection alone uses the module and no call of ours is in it. */
   private reinitializeModule(): boolean {
-    const owns = (this.module as { ownsInitialization?: boolean }).ownsInitialization !== false;
-    if (!owns || this.#inCalls > 0 || loadedModuleCount(this.library) !== 1) return false;
-    const pkcs11 = this.module.pkcs11;
-    const parameters = this.#selector.libraryParameters;
-    try {
-      pkcs11.C_Finalize();
-    } catch {
-      // Finalizing a module whose connection is gone may fail; initializing again is what matters.
-    }
-    try {
-      if (this.module.threadSafe) {
-        pkcs11.C_Initialize(parameters === undefined ? { flags: pkcs11js.CKF_OS_LOCKING_OK } : { flags: pkcs11js.CKF_OS_LOCKING_OK, libraryParameters: parameters });
-      } else {
-        pkcs11.C_Initialize(parameters === undefined ? undefined : { flags: 0, libraryParameters: parameters });
-      }
-    } catch {
-      return false;
-    }
-    return true;
+    return this.#inCalls === 0 && reinitializeModule(this.module);
   }
 
   private assertOpen(): void {
