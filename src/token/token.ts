@@ -206,7 +206,13 @@ export class Token {
   }
 
   get isLoggedIn(): boolean {
-    const { state } = this.control((session) => this.module.pkcs11.C_GetSessionInfo(session));
+    let state: number;
+    try {
+      ({ state } = this.control((session) => this.module.pkcs11.C_GetSessionInfo(session)));
+    } catch (error) {
+      // A token that is gone cannot say; the caller gets the token's answer as a TokenError.
+      throw toTokenError(error, `Reading the login state of token "${this.label}"`);
+    }
     return state === CKS_RO_USER_FUNCTIONS || state === CKS_RW_USER_FUNCTIONS;
   }
 
