@@ -42,7 +42,7 @@ describe("clients: jose JWTs signed on the token, verified by jose on Node's cry
       const forged = [header, Buffer.from(JSON.stringify({ ...claims, sub: "mallory" })).toString("base64url"), signature].join(".");
       await assert.rejects(verifyWithNodeCrypto(forged, publicKeyPem, alg), { code: "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" });
       // Same algorithm, another key: the other ES/RS/PS entry is no help, so sign afresh.
-      const other = await context.crypto.subtle.generateKey(jwtProfiles[index].algorithm, false, ["sign", "verify"]);
+      const other = (await context.crypto.subtle.generateKey(jwtProfiles[index].algorithm, false, ["sign", "verify"])) as CryptoKeyPair;
       const foreign = await withGlobalCrypto(context.crypto, () => new jose.SignJWT(claims).setProtectedHeader({ alg }).sign(other.privateKey));
       await assert.rejects(verifyWithNodeCrypto(foreign, publicKeyPem, alg), { code: "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" });
     }

@@ -52,7 +52,7 @@ describe("clients: xmldsigjs signatures on the token, checked by xmlsec1", funct
       assert.doesNotMatch(spoiled.output, /^OK$/m);
 
       // Another key of the same kind: only the key given as PEM may make the signature valid.
-      const other = await context.crypto.subtle.generateKey(profile.algorithm, false, ["sign", "verify"]);
+      const other = (await context.crypto.subtle.generateKey(profile.algorithm, false, ["sign", "verify"])) as CryptoKeyPair;
       const otherPath = `${publicKeyPath}.other.pem`;
       writeFileSync(otherPath, toPem(await context.crypto.subtle.exportKey("spki", other.publicKey), "PUBLIC KEY"));
       const otherKey = verifyXml(signedPath, otherPath);

@@ -24,16 +24,16 @@ describe("concurrency", () => {
     const hasDigest = crypto.supports("SHA-256", "digest");
     const lacking = [hasGcm ? "" : "AES-GCM", hasDigest ? "" : "SHA-256"].filter(Boolean);
     if (lacking.length > 0) this.test!.title += ` [${lacking.join(", ")}: NotSupportedError, not on this token]`;
-    const ec = (await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const ec = (await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
     const ecPublic = await native.importKey("spki", await subtle.exportKey("spki", ec.publicKey), { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
     const rsa = (await subtle.generateKey(
-      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" } as RsaHashedKeyGenParams,
       false,
       ["sign", "verify"],
     )) as CryptoKeyPair;
     const rsaPublic = await native.importKey("spki", await subtle.exportKey("spki", rsa.publicKey), { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, true, ["verify"]);
     const hmacBytes = randomBytes(32);
-    const hmac = await subtle.importKey("raw", hmacBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    const hmac = await subtle.importKey("raw", hmacBytes, { name: "HMAC", hash: "SHA-256" } as HmacImportParams, false, ["sign", "verify"]);
     const hmacNative = await native.importKey("raw", hmacBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     const aesBytes = randomBytes(32);
     const aes = await subtle.importKey("raw", aesBytes, "AES-GCM", false, ["encrypt", "decrypt"]);
@@ -97,7 +97,7 @@ describe("concurrency", () => {
   it("256 concurrent key generations each get their own key", async function () {
     this.timeout(60_000);
     const keys = await Promise.all(
-      Array.from({ length: 256 }, () => crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, true, ["encrypt"]) as Promise<CryptoKey>),
+      Array.from({ length: 256 }, () => crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, true, ["encrypt"]) as Promise<CryptoKey>),
     );
     const raw = await Promise.all(keys.map((key) => crypto.subtle.exportKey("raw", key)));
     assert.equal(new Set(raw.map((r) => Buffer.from(r).toString("hex"))).size, 256);

@@ -56,7 +56,7 @@ describe("connecting to a token", () => {
       for (const crypto of [withValue, withSource]) {
         assert.equal(crypto.tokenLabel, "main");
         assert.equal(crypto.isLoggedIn, true);
-        const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt"]);
+        const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["encrypt"]);
         assert.equal((key as CryptoKey).type, "secret");
       }
     } finally {
@@ -125,7 +125,7 @@ describe("connecting to a token", () => {
       other.logout();
       assert.equal(crypto.isLoggedIn, false);
       // Private keys need the login; the pool sees CKR_USER_NOT_LOGGED_IN, logs in with the kept PIN, retries.
-      const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"])) as CryptoKey;
+      const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
       assert.equal((await crypto.subtle.sign("HMAC", key, new Uint8Array(3))).byteLength, 32);
       assert.equal(crypto.isLoggedIn, true);
     } finally {
@@ -138,7 +138,7 @@ describe("connecting to a token", () => {
     try {
       if (crypto.isLoggedIn) crypto.logout();
       await assert.rejects(
-        crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]),
+        crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign"]),
         (error: DOMException) => error.name === "OperationError" && /CKR_USER_NOT_LOGGED_IN/.test(error.message),
       );
       // Digests need no login.

@@ -6,7 +6,7 @@ describe("smoke", () => {
   it("signs on the token and Node verifies", async () => {
     const crypto = new Crypto(config());
     try {
-      const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+      const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
       const data = Buffer.from("smoke");
       const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, data);
       const spki = await crypto.subtle.exportKey("spki", keys.publicKey);

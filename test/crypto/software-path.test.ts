@@ -34,9 +34,9 @@ for (const software of [undefined, "never", "public"] as const) {
 
     before(async () => {
       crypto = new Crypto(config("main", software ? { software } : {}));
-      ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-384" }, false, ["sign", "verify"])) as CryptoKeyPair;
+      ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-384" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
       rsa = (await crypto.subtle.generateKey(
-        { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+        { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" } as RsaHashedKeyGenParams,
         false,
         ["sign", "verify"],
       )) as CryptoKeyPair;

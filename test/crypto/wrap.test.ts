@@ -107,7 +107,7 @@ describe("wrapKey and unwrapKey inside the token", () => {
   }, { mechanism: KW });
 
   /** A wrapping by Node with one bit flipped, and its first 20 bytes (not whole blocks). */
-  async function badWrappings(): Promise<{ corrupted: Uint8Array; short: Uint8Array }> {
+  async function badWrappings(): Promise<{ corrupted: Uint8Array<ArrayBuffer>; short: Uint8Array<ArrayBuffer> }> {
     const aes = (await native.generateKey({ name: "AES-GCM", length: 128 }, true, ["encrypt"])) as CryptoKey;
     const corrupted = new Uint8Array(await native.wrapKey("raw", aes, nodeKek, kw));
     corrupted[3] ^= 1;
@@ -130,8 +130,8 @@ describe("wrapKey and unwrapKey inside the token", () => {
 
   it("where the token's mechanism cannot wrap (AES-GCM: no CKF_WRAP on SoftHSM and NSS, not listed remotely), NotSupportedError names it", async () => {
     const gcmKek = await crypto.subtle.importKey("raw", kekBytes, "AES-GCM", false, ["wrapKey", "unwrapKey"]);
-    const key = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, true, ["encrypt"])) as CryptoKey;
-    await assert.rejects(crypto.subtle.wrapKey("raw", key, gcmKek, { name: "AES-GCM", iv: randomBytes(12) }), (error: DOMException) => {
+    const key = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, true, ["encrypt"])) as CryptoKey;
+    await assert.rejects(crypto.subtle.wrapKey("raw", key, gcmKek, { name: "AES-GCM", iv: randomBytes(12) } as AesGcmParams), (error: DOMException) => {
       assert.equal(error.name, "NotSupportedError");
       assert.match(error.message, /CKM_AES_GCM cannot wrap/);
       return true;

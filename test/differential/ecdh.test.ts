@@ -142,7 +142,7 @@ describe("differential: ECDH against Node's WebCrypto", () => {
       itDerives(`${curve}: lengths that are not whole bytes are cut and masked as Node does`, async () => {
         const fx = fixture(curve);
         for (const length of [0, 1, 7, 9, 15, 17, full - 1]) {
-          const mine = await crypto.subtle.deriveBits({ name: "ECDH", public: fx.peerPublicInOurs }, fx.ours.privateKey, length);
+          const mine = await crypto.subtle.deriveBits({ name: "ECDH", public: fx.peerPublicInOurs } as EcdhKeyDeriveParams, fx.ours.privateKey, length);
           const theirs = await native.deriveBits({ name: "ECDH", public: fx.peer.publicKey }, fx.node.privateKey, length);
           assert.deepStrictEqual(bytes(mine), bytes(theirs), `length ${length}`);
         }
@@ -150,15 +150,15 @@ describe("differential: ECDH against Node's WebCrypto", () => {
 
       itDerives(`${curve}: the peer's public key may be Node's own CryptoKey (its public material is read through KeyObject)`, async () => {
         const fx = fixture(curve);
-        const mine = await crypto.subtle.deriveBits({ name: "ECDH", public: fx.peer.publicKey }, fx.generated.privateKey, null);
+        const mine = await crypto.subtle.deriveBits({ name: "ECDH", public: fx.peer.publicKey } as EcdhKeyDeriveParams, fx.generated.privateKey, null);
         const theirs = await native.deriveBits({ name: "ECDH", public: fx.generatedPublicInNode }, fx.peer.privateKey, null);
         assert.deepStrictEqual(bytes(mine), bytes(theirs));
       });
 
       itDerives(`${curve}: both halves on our token (a pair generated there, and one imported)`, async () => {
         const fx = fixture(curve);
-        const one = await crypto.subtle.deriveBits({ name: "ECDH", public: fx.ours.publicKey }, fx.generated.privateKey, null);
-        const other = await crypto.subtle.deriveBits({ name: "ECDH", public: fx.generated.publicKey }, fx.ours.privateKey, null);
+        const one = await crypto.subtle.deriveBits({ name: "ECDH", public: fx.ours.publicKey } as EcdhKeyDeriveParams, fx.generated.privateKey, null);
+        const other = await crypto.subtle.deriveBits({ name: "ECDH", public: fx.generated.publicKey } as EcdhKeyDeriveParams, fx.ours.privateKey, null);
         const theirs = await native.deriveBits({ name: "ECDH", public: fx.generatedPublicInNode }, fx.node.privateKey, null);
         assert.deepStrictEqual(bytes(one), bytes(other));
         assert.deepStrictEqual(bytes(one), bytes(theirs));
@@ -174,7 +174,7 @@ describe("differential: ECDH against Node's WebCrypto", () => {
           const fx = fixture(curve);
           const target = { name: "AES-GCM", length: 256 };
           const usages: KeyUsage[] = ["encrypt", "decrypt"];
-          const mine = await crypto.subtle.deriveKey({ name: "ECDH", public: fx.peerPublicInOurs }, fx.generated.privateKey, target, extractable, usages);
+          const mine = await crypto.subtle.deriveKey({ name: "ECDH", public: fx.peerPublicInOurs } as EcdhKeyDeriveParams, fx.generated.privateKey, target, extractable, usages);
           const theirs = await native.deriveKey({ name: "ECDH", public: fx.generatedPublicInNode }, fx.peer.privateKey, target, extractable, usages);
           assertSameShape(mine, theirs, "derived AES key");
           const params = { name: "AES-GCM", iv: IV };
@@ -194,7 +194,7 @@ describe("differential: ECDH against Node's WebCrypto", () => {
         const usages: KeyUsage[] = ["sign", "verify"];
         const deriveMine = () => {
           const fx = fixture(curve);
-          return crypto.subtle.deriveKey({ name: "ECDH", public: fx.peerPublicInOurs }, fx.generated.privateKey, target, false, usages);
+          return crypto.subtle.deriveKey({ name: "ECDH", public: fx.peerPublicInOurs } as EcdhKeyDeriveParams, fx.generated.privateKey, target, false, usages);
         };
         // The default length is the hash's block, 512 bits: longer than the secret of P-256 and
         // P-384, an OperationError before any token call; the others reach the token.
@@ -269,7 +269,7 @@ describe("differential: ECDH against Node's WebCrypto", () => {
     itDerives("P-256 into AES-GCM 256, non-extractable: sensitive, never extractable, made by C_DeriveKey, value refused", async () => {
       const fx = fixture("P-256");
       const { result: key, derived, created } = await counting(() =>
-        crypto.subtle.deriveKey({ name: "ECDH", public: fx.peerPublicInOurs }, fx.generated.privateKey, { name: "AES-GCM", length: 256 }, false, ["encrypt"]));
+        crypto.subtle.deriveKey({ name: "ECDH", public: fx.peerPublicInOurs } as EcdhKeyDeriveParams, fx.generated.privateKey, { name: "AES-GCM", length: 256 } as AesDerivedKeyParams, false, ["encrypt"]));
       assert.deepEqual({ derived, created }, { derived: 1, created: 0 }, "made by one C_DeriveKey, no C_CreateObject");
       assert.deepEqual(attributes(key, [CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_ENCRYPT, CKA_DECRYPT]), [true, false, true, false]);
       assertDerivedFlags(key, fx.generated.privateKey);
@@ -282,7 +282,7 @@ describe("differential: ECDH against Node's WebCrypto", () => {
         const fx = fixture(curve);
         const target = { name: "HMAC", hash: "SHA-256", length: SIZE[curve] * 8 };
         const { result: key, derived, created } = await counting(() =>
-          crypto.subtle.deriveKey({ name: "ECDH", public: fx.peerPublicInOurs }, fx.generated.privateKey, target, false, ["sign"]));
+          crypto.subtle.deriveKey({ name: "ECDH", public: fx.peerPublicInOurs } as EcdhKeyDeriveParams, fx.generated.privateKey, target, false, ["sign"]));
         assert.deepEqual({ derived, created }, { derived: 1, created: 0 }, "made by one C_DeriveKey, no C_CreateObject");
         assert.deepEqual(attributes(key, [CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_SIGN]), [true, false, true]);
         assertDerivedFlags(key, fx.generated.privateKey);
@@ -293,7 +293,7 @@ describe("differential: ECDH against Node's WebCrypto", () => {
     itDerives("P-384 into AES-GCM 256 (shorter than the secret): imported from derived bits, since the token truncates from the other end", async () => {
       const fx = fixture("P-384");
       const { result: key, created } = await counting(() =>
-        crypto.subtle.deriveKey({ name: "ECDH", public: fx.peerPublicInOurs }, fx.generated.privateKey, { name: "AES-GCM", length: 256 }, false, ["encrypt"]));
+        crypto.subtle.deriveKey({ name: "ECDH", public: fx.peerPublicInOurs } as EcdhKeyDeriveParams, fx.generated.privateKey, { name: "AES-GCM", length: 256 } as AesDerivedKeyParams, false, ["encrypt"]));
       assert.equal(created, 1, "imported with C_CreateObject");
       // Still non-extractable on the token, but its value passed through JavaScript on the way in.
       assert.deepEqual(attributes(key, [CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE]), [true, false, false, false]);
@@ -321,7 +321,7 @@ describe("differential: ECDH against Node's WebCrypto", () => {
     }, {
       mechanism: DERIVE,
       // The token cannot be asked directly; ours refuses the same derivation.
-      call: () => crypto.subtle.deriveBits({ name: "ECDH", public: fixture("P-384").peerPublicInOurs }, fixture("P-384").ours.privateKey, 256),
+      call: () => crypto.subtle.deriveBits({ name: "ECDH", public: fixture("P-384").peerPublicInOurs } as EcdhKeyDeriveParams, fixture("P-384").ours.privateKey, 256),
     });
   });
 
@@ -525,8 +525,8 @@ describe("differential: ECDH against Node's WebCrypto", () => {
 
   it("outcome() sees a real difference (the comparisons above can fail)", async () => {
     const fx = fixture("P-256");
-    assert.equal(await outcome(() => crypto.subtle.deriveBits({ name: "ECDH", public: fx.peerPublicInOurs }, fx.ours.privateKey, 264)), "OperationError");
+    assert.equal(await outcome(() => crypto.subtle.deriveBits({ name: "ECDH", public: fx.peerPublicInOurs } as EcdhKeyDeriveParams, fx.ours.privateKey, 264)), "OperationError");
     // Where the token lacks CKM_ECDH1_DERIVE, the well-formed call is NotSupportedError: still not "ok".
-    assert.equal(await outcome(() => crypto.subtle.deriveBits({ name: "ECDH", public: fx.peerPublicInOurs }, fx.ours.privateKey, 256)), derives() ? "ok" : "NotSupportedError");
+    assert.equal(await outcome(() => crypto.subtle.deriveBits({ name: "ECDH", public: fx.peerPublicInOurs } as EcdhKeyDeriveParams, fx.ours.privateKey, 256)), derives() ? "ok" : "NotSupportedError");
   });
 });

@@ -338,7 +338,7 @@ describe("X25519 on a token without Montgomery keys (SoftHSM 2.6, NSS softokn, t
       pkcs8: await native.exportKey("pkcs8", node.privateKey),
       jwk: await native.exportKey("jwk", node.privateKey),
     };
-    const probe = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt"])) as CryptoKey;
+    const probe = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["encrypt"])) as CryptoKey;
     const token = keyObjectOf(probe)!.token;
     standIn = createCryptoKey({ token, handle: Buffer.alloc(8), persistent: true }, "private", false, { name: "X25519" }, ["deriveKey", "deriveBits"]);
   });
@@ -376,8 +376,8 @@ describe("X25519 on a token without Montgomery keys (SoftHSM 2.6, NSS softokn, t
   it("deriveBits and deriveKey: NotSupportedError naming the mechanism, before any token call (Node: bits, a key)", async () => {
     const params = { name: "X25519", public: peer.publicKey };
     await assert.rejects(crypto.subtle.deriveBits(params, standIn, 256), notSupportedNaming);
-    await assert.rejects(crypto.subtle.deriveKey(params, standIn, { name: "AES-GCM", length: 256 }, false, ["encrypt"]), notSupportedNaming);
-    await assert.rejects(crypto.subtle.deriveKey(params, standIn, { name: "HMAC", hash: "SHA-256", length: 128 }, false, ["sign"]), notSupportedNaming);
+    await assert.rejects(crypto.subtle.deriveKey(params, standIn, { name: "AES-GCM", length: 256 } as AesDerivedKeyParams, false, ["encrypt"]), notSupportedNaming);
+    await assert.rejects(crypto.subtle.deriveKey(params, standIn, { name: "HMAC", hash: "SHA-256", length: 128 } as HmacImportParams, false, ["sign"]), notSupportedNaming);
     assert.equal(await outcome(() => native.deriveBits({ name: "X25519", public: peer.publicKey }, node.privateKey, 256)), "ok");
     assert.equal(await outcome(() => native.deriveKey(params, node.privateKey, { name: "AES-GCM", length: 256 }, false, ["encrypt"])), "ok");
   });
@@ -407,10 +407,10 @@ describe("X25519 on a token without Montgomery keys (SoftHSM 2.6, NSS softokn, t
 
     it("an ECDH public key as public: InvalidAccessError on both", async () => {
       const ecdhPair = (await native.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"])) as CryptoKeyPair;
-      const ourEcdhPublic = await crypto.subtle.importKey("spki", await native.exportKey("spki", ecdhPair.publicKey), { name: "ECDH", namedCurve: "P-256" }, true, []);
+      const ourEcdhPublic = await crypto.subtle.importKey("spki", await native.exportKey("spki", ecdhPair.publicKey), { name: "ECDH", namedCurve: "P-256" } as EcKeyImportParams, true, []);
       const result = await assertSameOutcome(
         "deriveBits",
-        () => crypto.subtle.deriveBits({ name: "X25519", public: ourEcdhPublic }, standIn, 256),
+        () => crypto.subtle.deriveBits({ name: "X25519", public: ourEcdhPublic } as EcdhKeyDeriveParams, standIn, 256),
         () => native.deriveBits({ name: "X25519", public: ecdhPair.publicKey }, node.privateKey, 256),
       );
       assert.equal(result, "InvalidAccessError");

@@ -22,7 +22,7 @@ describe("faults: close() with operations in flight", () => {
   it("operations started before close() complete correctly, later ones fail saying the connection is closed, close() resolves", async function () {
     this.timeout(60_000);
     const crypto = new Crypto(config());
-    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
     const nodePublic = await native.importKey("spki", await crypto.subtle.exportKey("spki", pair.publicKey), { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
     const hasDigest = crypto.supports("SHA-256", "digest");
     const data = new Uint8Array(100).fill(3);
@@ -35,7 +35,7 @@ describe("faults: close() with operations in flight", () => {
         if (i % 3 === 0 && hasDigest) {
           assert.deepEqual(Buffer.from(await crypto.subtle.digest("SHA-256", data)), createHash("sha256").update(data).digest());
         } else if (i % 3 === 1) {
-          await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt"]);
+          await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["encrypt"]);
         } else {
           const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, data);
           assert.ok(await native.verify({ name: "ECDSA", hash: "SHA-256" }, nodePublic, signature, data));
@@ -48,7 +48,7 @@ describe("faults: close() with operations in flight", () => {
     };
     const before = Array.from({ length: 300 }, (_, i) => operation(i));
     // A slow one on a worker thread: RSA key generation.
-    const rsa = crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, false, ["sign"]);
+    const rsa = crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" } as RsaHashedKeyGenParams, false, ["sign"]);
     closeCalled = true;
     const closing = crypto.close();
     const after = Array.from({ length: 100 }, (_, i) => operation(i));
@@ -69,7 +69,7 @@ describe("faults: close() with operations in flight", () => {
   it("a key collected after close() is not destroyed on a closed connection (no crash), and close() with nothing in flight is prompt", async function () {
     this.timeout(30_000);
     const crypto = new Crypto(config());
-    let key: CryptoKey | undefined = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"])) as CryptoKey;
+    let key: CryptoKey | undefined = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
     assert.equal((await crypto.subtle.sign("HMAC", key, new Uint8Array(1))).byteLength, 32);
     const started = Date.now();
     await withTimeout(crypto.close(), 5_000, "close()");
@@ -81,7 +81,7 @@ describe("faults: close() with operations in flight", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const again = new Crypto(config());
     try {
-      const fresh = (await again.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"])) as CryptoKey;
+      const fresh = (await again.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
       assert.equal((await again.subtle.sign("HMAC", fresh, new Uint8Array(1))).byteLength, 32);
     } finally {
       await again.close();

@@ -51,7 +51,7 @@ describe("faults: logout by another connection or process", () => {
     const crypto = new Crypto(config());
     const other = new Crypto(config());
     try {
-      const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+      const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
       const nodePublic = await native.importKey("spki", await crypto.subtle.exportKey("spki", pair.publicKey), { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
       const data = new Uint8Array([1, 2, 3]);
       const load = Array.from({ length: 400 }, (_, i) =>
@@ -75,7 +75,7 @@ describe("faults: logout by another connection or process", () => {
         (error: Error) => assert.match(`${error.name}: ${error.message}`, /^OperationError: .*the key no longer exists on the token/),
       );
       // The connection recovers: a private key needs the login, which it redoes with its PIN.
-      const fresh = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+      const fresh = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
       const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, fresh.privateKey, data);
       assert.equal(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, fresh.publicKey, signature, data), true);
       assert.equal(crypto.isLoggedIn, true);
@@ -117,7 +117,7 @@ describe("faults: logout by another connection or process", () => {
     // Another process's login state is its own: the SoftHSM token, whatever TEST_TOKEN says.
     const crypto = new Crypto(softHsmConfig("main"));
     try {
-      const key = await crypto.subtle.importKey("raw", new Uint8Array(32).fill(7), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      const key = await crypto.subtle.importKey("raw", new Uint8Array(32).fill(7), { name: "HMAC", hash: "SHA-256" } as HmacImportParams, false, ["sign"]);
       const expected = Buffer.from(await native.sign("HMAC", await native.importKey("raw", new Uint8Array(32).fill(7), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]), new Uint8Array(5)));
       let stop = false;
       let signed = 0;

@@ -31,7 +31,7 @@ function everyRendering(value: unknown): string {
 async function publicTokenOf(crypto: Crypto): Promise<Token> {
   const pair = (await globalThis.crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
   const spki = await globalThis.crypto.subtle.exportKey("spki", pair.publicKey);
-  const key = await crypto.subtle.importKey("spki", spki, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+  const key = await crypto.subtle.importKey("spki", spki, { name: "ECDSA", namedCurve: "P-256" } as EcKeyImportParams, false, ["verify"]);
   return keyObjectOf(key)!.token;
 }
 
@@ -125,8 +125,8 @@ describe("faults: PIN errors and PIN secrecy", () => {
   it("util.inspect and JSON.stringify of a logged-in Crypto and of its keys show no PIN", async () => {
     const crypto = new Crypto(config());
     try {
-      const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
-      const secret = await crypto.subtle.importKey("raw", new Uint8Array(32), { name: "HMAC", hash: "SHA-256" }, true, ["sign"]);
+      const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
+      const secret = await crypto.subtle.importKey("raw", new Uint8Array(32), { name: "HMAC", hash: "SHA-256" } as HmacImportParams, true, ["sign"]);
       for (const [what, value] of [["the Crypto", crypto], ["its subtle", crypto.subtle], ["a private key", pair.privateKey], ["a key pair", pair], ["a secret key", secret]] as const) {
         assertNoPin(everyRendering(value), USER_PIN, `util.inspect/JSON of ${what}`);
       }

@@ -46,7 +46,7 @@ describe("faults: the remote token's server killed mid-load", () => {
   it("in-flight calls fail with a clear error, nothing hangs, and the same Crypto recovers once the server is back", async function () {
     this.timeout(120_000);
     const crypto = new Crypto(remote.config);
-    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
     const nodePublic = await native.importKey("spki", await crypto.subtle.exportKey("spki", pair.publicKey), { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
 
     // Load: 8 workers signing (and checking each signature) until they fail; the kill comes
@@ -69,7 +69,7 @@ describe("faults: the remote token's server killed mid-load", () => {
     // Dead server: each call fails at once, the same way.
     for (const call of [
       () => crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, data),
-      () => crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt"]),
+      () => crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["encrypt"]),
       () => crypto.subtle.digest("SHA-256", data),
     ]) {
       await withTimeout(call().then(() => assert.fail("a call to a dead server succeeded"), (error) => assertRemoteFailure(error, "a call to the dead server")), LIMIT_MS, "a call to the dead server");
@@ -88,7 +88,7 @@ describe("faults: the remote token's server killed mid-load", () => {
     const started = Date.now();
     while (!recovered && Date.now() - started < LIMIT_MS) {
       try {
-        recovered = (await withTimeout(crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]), LIMIT_MS, "a call after the restart")) as CryptoKeyPair;
+        recovered = (await withTimeout(crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"]), LIMIT_MS, "a call after the restart")) as CryptoKeyPair;
       } catch (error) {
         assertRemoteFailure(error, "a call after the restart, before the reconnection");
         failuresMeanwhile.push((error as Error).message);
@@ -112,7 +112,7 @@ describe("faults: the remote token's server killed mid-load", () => {
     // And close() plus a new Crypto works as well (the path for a module other connections share).
     const again = new Crypto(remote.config);
     try {
-      const fresh = (await again.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+      const fresh = (await again.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
       const freshSignature = await again.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, fresh.privateKey, data);
       assert.equal(await again.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, fresh.publicKey, freshSignature, data), true);
     } finally {

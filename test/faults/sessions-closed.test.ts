@@ -21,7 +21,7 @@ describe("faults: sessions closed under us", () => {
     const crypto = new Crypto(config());
     const other = new Crypto(config());
     try {
-      const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+      const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
       const nodePublic = await native.importKey("spki", await crypto.subtle.exportKey("spki", pair.publicKey), { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
       const data = new Uint8Array([4, 5, 6]);
       const load = Array.from({ length: 400 }, (_, i) =>
@@ -51,14 +51,14 @@ describe("faults: sessions closed under us", () => {
       assert.ok((counts.get("ok") ?? 0) > 0);
 
       // The same Crypto recovers: new keys, their use and export, the control session's calls.
-      const fresh = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+      const fresh = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, true, ["sign", "verify"])) as CryptoKeyPair;
       const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, fresh.privateKey, data);
       assert.equal(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, fresh.publicKey, signature, data), true);
       assert.equal((await crypto.subtle.exportKey("jwk", fresh.privateKey)).kty, "EC");
       assert.equal(crypto.isLoggedIn, true);
       assert.equal(crypto.getRandomValues(new Uint8Array(16)).length, 16);
       // The other connection recovers the same way.
-      const hmac = (await other.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"])) as CryptoKey;
+      const hmac = (await other.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
       assert.equal((await other.subtle.sign("HMAC", hmac, data)).byteLength, 32);
       // The old session key is gone with its session, and says so.
       await assert.rejects(crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, data), (error: Error) => {

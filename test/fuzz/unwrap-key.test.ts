@@ -14,17 +14,19 @@ import { native } from "../support/oracle.js";
 import { config } from "../support/tokens.js";
 
 type Format = "raw" | "jwk";
+/** Bytes on an ArrayBuffer of their own, as Web Crypto's BufferSource wants. */
+type Bytes = Buffer<ArrayBuffer>;
 interface Target {
   format: Format;
   /** The key inside, unmutated: raw bytes or a JWK. */
-  inner: Buffer | JsonWebKey;
-  algorithm: Record<string, unknown>;
+  inner: Bytes | JsonWebKey;
+  algorithm: Algorithm | HmacImportParams | EcKeyImportParams;
   usages: KeyUsage[];
 }
 
 /** AES-KW wraps whole 8-byte blocks; JSON is padded with spaces, as wrapKey does. */
-function plaintext(format: Format, inner: Buffer | Record<string, unknown>): Buffer {
-  const bytes = format === "raw" ? (inner as Buffer) : Buffer.from(JSON.stringify(inner), "utf8");
+function plaintext(format: Format, inner: Bytes | Record<string, unknown>): Bytes {
+  const bytes = format === "raw" ? (inner as Bytes) : Buffer.from(JSON.stringify(inner), "utf8");
   return format === "jwk" && bytes.length % 8 !== 0 ? Buffer.concat([bytes, Buffer.alloc(8 - (bytes.length % 8), " ")]) : bytes;
 }
 
@@ -74,9 +76,9 @@ describe("fuzz: unwrapKey (AES-KW)", () => {
     const tally = new FuzzTally();
     for (let i = 0; i <= iterations; i++) {
       // Input 0 is the unmutated wrapping; then half mutate the wrapping, half the key inside.
-      let wrapped: Buffer;
+      let wrapped: Bytes;
       if (i === 0 || random.chance(0.5)) {
-        wrapped = await wrapWithNode(plaintext(target.format, target.inner as Buffer));
+        wrapped = await wrapWithNode(plaintext(target.format, target.inner as Bytes));
         if (i > 0) wrapped = mutateBytes(random, wrapped).data;
       } else {
         const inner = Buffer.isBuffer(target.inner) ? mutateBytes(random, target.inner).data : mutateJwk(random, target.inner).jwk;
@@ -117,7 +119,7 @@ describe("fuzz: unwrapKey (AES-KW)", () => {
     return tally;
   }
 
-  async function wrapWithNode(bytes: Buffer): Promise<Buffer> {
+  async function wrapWithNode(bytes: Bytes): Promise<Bytes> {
     // Wrap the bytes as a raw generic key of Node's: HMAC takes any length.
     const carrier = await native.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, true, ["sign"]);
     return Buffer.from(await native.wrapKey("raw", carrier, nodeKek, "AES-KW"));

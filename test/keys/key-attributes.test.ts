@@ -24,9 +24,9 @@ describe("keys on the token", () => {
   after(() => crypto.close());
 
   it("a non-extractable key is CKA_SENSITIVE and not CKA_EXTRACTABLE; an extractable one the opposite", async () => {
-    const locked = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt"])) as CryptoKey;
-    const open = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt"])) as CryptoKey;
-    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-384" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const locked = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 } as AesKeyGenParams, false, ["encrypt"])) as CryptoKey;
+    const open = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 } as AesKeyGenParams, true, ["encrypt"])) as CryptoKey;
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-384" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
     const { SENSITIVE, EXTRACTABLE, TOKEN, PRIVATE } = { SENSITIVE: pkcs11js.CKA_SENSITIVE, EXTRACTABLE: pkcs11js.CKA_EXTRACTABLE, TOKEN: pkcs11js.CKA_TOKEN, PRIVATE: pkcs11js.CKA_PRIVATE };
     assert.deepEqual(attributes(locked, [SENSITIVE, EXTRACTABLE, TOKEN, PRIVATE]), [true, false, false, true]);
     assert.deepEqual(attributes(open, [SENSITIVE, EXTRACTABLE, TOKEN, PRIVATE]), [false, true, false, true]);
@@ -38,11 +38,11 @@ describe("keys on the token", () => {
   });
 
   it("usages map onto exactly the usage attributes asked for", async () => {
-    const aes = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["decrypt"])) as CryptoKey;
+    const aes = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["decrypt"])) as CryptoKey;
     const { CKA_ENCRYPT, CKA_DECRYPT, CKA_SIGN, CKA_VERIFY, CKA_WRAP, CKA_UNWRAP, CKA_DERIVE } = pkcs11js;
     assert.deepEqual(attributes(aes, [CKA_ENCRYPT, CKA_DECRYPT, CKA_SIGN, CKA_VERIFY, CKA_WRAP, CKA_UNWRAP, CKA_DERIVE]), [false, true, false, false, false, false, false]);
     const rsa = (await crypto.subtle.generateKey(
-      { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" } as RsaHashedKeyGenParams,
       false,
       ["sign", "verify"],
     )) as CryptoKeyPair;
@@ -78,14 +78,14 @@ describe("keys on the token", () => {
   it("session keys are destroyed on the token when their CryptoKey is garbage-collected", async function () {
     this.timeout(120_000);
     const gc = (globalThis as { gc?: () => void }).gc!;
-    const probe = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"])) as CryptoKey;
+    const probe = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
     const token: Token = keyObjectOf(probe)!.token;
     const sessionKeys = () => findObjects(token, [{ type: pkcs11js.CKA_TOKEN, value: false }]).then((found) => found.length);
     const before = await sessionKeys();
     const batches = 10;
     for (let batch = 0; batch < batches; batch++) {
       await Promise.all(
-        Array.from({ length: 200 }, () => crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt"])),
+        Array.from({ length: 200 }, () => crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["encrypt"])),
       );
       gc();
       await new Promise((resolve) => setImmediate(resolve));
@@ -103,9 +103,9 @@ describe("keys on the token", () => {
   it("close() destroys the connection's session keys", async () => {
     const other = new Crypto(config());
     const keys = await Promise.all(
-      Array.from({ length: 20 }, () => other.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt"]) as Promise<CryptoKey>),
+      Array.from({ length: 20 }, () => other.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["encrypt"]) as Promise<CryptoKey>),
     );
-    const probe = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt"])) as CryptoKey;
+    const probe = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["encrypt"])) as CryptoKey;
     const token = keyObjectOf(probe)!.token;
     const handles = keys.map((key) => keyObjectOf(key)!.handle);
     await other.close();

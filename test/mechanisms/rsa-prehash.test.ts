@@ -21,7 +21,7 @@ describe("RSA signatures where the token lacks the hash-and-sign mechanisms", ()
   let crypto: Crypto;
   before(async () => {
     crypto = new Crypto(softHsmConfig("main"));
-    const probe = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt"])) as CryptoKey;
+    const probe = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["encrypt"])) as CryptoKey;
     hideCombinedMechanisms(keyObjectOf(probe)!.token);
   });
   after(() => crypto.close());

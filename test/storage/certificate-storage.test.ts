@@ -26,7 +26,7 @@ describe("certStorage", () => {
   before(async function () {
     this.timeout(60_000);
     crypto = new Crypto(config());
-    const probe = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"])) as CryptoKey;
+    const probe = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
     token = keyObjectOf(probe)!.token;
     openssl = new OpenSslWorkspace();
     root = openssl.rootAuthority("/CN=Storage Test Root/O=Example/C=NL");
@@ -102,7 +102,7 @@ describe("certStorage", () => {
   });
 
   it("a certificate for a key pair on the token shares the pair's CKA_ID; each finds the other", async () => {
-    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
     const privateId = await crypto.keyStorage.setItem(pair.privateKey);
     stored.push(privateId, await crypto.keyStorage.setItem(pair.publicKey));
     const spki = Buffer.from(await crypto.subtle.exportKey("spki", pair.publicKey));

@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { webcrypto } from "node:crypto";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Crypto } from "../../src/index.js";
 import { keyObjectOf } from "../../src/keys/crypto-key.js";
 import { findObjects, readAttributes } from "../../src/token/operations.js";
@@ -19,7 +21,7 @@ function flags(key: CryptoKey, types: number[]): boolean[] {
 }
 
 async function persistentObjectCount(crypto: Crypto): Promise<number> {
-  const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"])) as CryptoKey;
+  const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
   const token = keyObjectOf(key)!.token;
   return (await findObjects(token, [{ type: pkcs11js.CKA_TOKEN, value: true }])).length;
 }
@@ -36,7 +38,7 @@ describe("keyStorage", () => {
   });
 
   it("setItem makes a session key pair persistent under one CKA_ID; getItem gives keys that sign and verify as Node's do", async () => {
-    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
     const privateId = await crypto.keyStorage.setItem(pair.privateKey);
     const publicId = await crypto.keyStorage.setItem(pair.publicKey);
     stored.push(privateId, publicId);
@@ -71,11 +73,11 @@ describe("keyStorage", () => {
 
   it("a stored key is found and used by a new process", async function () {
     this.timeout(60_000);
-    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-384" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-384" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
     const id = await crypto.keyStorage.setItem(pair.privateKey, { label: "across processes" });
     stored.push(id);
     const script = `
-      const library = await import(${JSON.stringify(new URL("../../src/index.ts", import.meta.url).href)});
+      const library = await import(${JSON.stringify(pathToFileURL(join(__dirname, "..", "..", "src", "index.ts")).href)});
       const { Crypto } = library.default ?? library;
       const crypto = new Crypto(JSON.parse(process.env.STORAGE_TEST_CONFIG));
       const key = await crypto.keyStorage.getItem(process.env.STORAGE_TEST_ID);
@@ -94,7 +96,7 @@ describe("keyStorage", () => {
   it("getItem takes the algorithm, usages and extractability a caller knows, and only narrows", async function () {
     this.timeout(60_000);
     const pair = (await crypto.subtle.generateKey(
-      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" } as RsaHashedKeyGenParams,
       true,
       ["sign", "verify"],
     )) as CryptoKeyPair;
@@ -105,7 +107,7 @@ describe("keyStorage", () => {
     // NSS softokn makes private keys it copies to the token sensitive: less exposed, never more.
     const keepsExtractable = tokenKind() !== "nss";
     assert.equal(inferred.extractable, keepsExtractable);
-    const narrowed = (await crypto.keyStorage.getItem(id, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-384" }, false, ["sign"]))!;
+    const narrowed = (await crypto.keyStorage.getItem(id, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-384" } as RsaHashedImportParams, false, ["sign"]))!;
     assert.equal(narrowed.extractable, false);
     assert.deepEqual((narrowed.algorithm as RsaHashedKeyAlgorithm).hash, { name: "SHA-384" });
     await assert.rejects(crypto.subtle.exportKey("pkcs8", narrowed), { name: "InvalidAccessError" });
@@ -115,14 +117,14 @@ describe("keyStorage", () => {
     // Exported from storage, the extractable key equals what was generated.
     if (keepsExtractable) assert.deepEqual(Buffer.from(await crypto.subtle.exportKey("pkcs8", inferred)), Buffer.from(await crypto.subtle.exportKey("pkcs8", pair.privateKey)));
 
-    await assert.rejects(crypto.keyStorage.getItem(id, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, ["decrypt"]), { name: "SyntaxError" });
-    await assert.rejects(crypto.keyStorage.getItem(id, { name: "RSA-OAEP", hash: "SHA-256" }, ["decrypt"]), { name: "InvalidAccessError" });
-    await assert.rejects(crypto.keyStorage.getItem(id, { name: "ECDSA", namedCurve: "P-256" }), { name: "DataError" });
+    await assert.rejects(crypto.keyStorage.getItem(id, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as RsaHashedImportParams, ["decrypt"]), { name: "SyntaxError" });
+    await assert.rejects(crypto.keyStorage.getItem(id, { name: "RSA-OAEP", hash: "SHA-256" } as RsaHashedImportParams, ["decrypt"]), { name: "InvalidAccessError" });
+    await assert.rejects(crypto.keyStorage.getItem(id, { name: "ECDSA", namedCurve: "P-256" } as EcKeyImportParams), { name: "DataError" });
     await assert.rejects(crypto.keyStorage.getItem(id, { name: "NO-SUCH-ALGORITHM" }), { name: "NotSupportedError" });
   });
 
   it("a non-extractable stored key stays non-extractable whatever getItem is asked", async () => {
-    const key = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"])) as CryptoKey;
+    const key = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 } as AesKeyGenParams, false, ["encrypt", "decrypt"])) as CryptoKey;
     const id = await crypto.keyStorage.setItem(key);
     stored.push(id);
     assert.match(id, /^secret-/);
@@ -139,10 +141,10 @@ describe("keyStorage", () => {
   });
 
   it("setItem of a stored key gives its id back; a stored copy has exactly the key's usage attributes", async () => {
-    const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"])) as CryptoKey;
+    const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign", "verify"])) as CryptoKey;
     const id = await crypto.keyStorage.setItem(key);
     stored.push(id);
-    const signOnly = (await crypto.keyStorage.getItem(id, { name: "HMAC", hash: "SHA-256" }, ["sign"]))!;
+    const signOnly = (await crypto.keyStorage.getItem(id, { name: "HMAC", hash: "SHA-256" } as HmacImportParams, ["sign"]))!;
     // signOnly is persistent already: setItem gives its id back and changes nothing.
     assert.equal(await crypto.keyStorage.setItem(signOnly), id);
     const hmac = (await crypto.keyStorage.getItem(id))!;
@@ -153,9 +155,9 @@ describe("keyStorage", () => {
 
   it("refuses to store a key that could both wrap and decrypt (or encrypt and unwrap), writing nothing", async () => {
     const before = await persistentObjectCount(crypto);
-    const wrapDecrypt = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["decrypt", "wrapKey"])) as CryptoKey;
+    const wrapDecrypt = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["decrypt", "wrapKey"])) as CryptoKey;
     await assert.rejects(crypto.keyStorage.setItem(wrapDecrypt), (error: Error) => error.name === "InvalidAccessError" && /wrapKey.*decrypt/.test(error.message));
-    const encryptUnwrap = (await crypto.subtle.generateKey({ name: "AES-CBC", length: 128 }, false, ["encrypt", "unwrapKey"])) as CryptoKey;
+    const encryptUnwrap = (await crypto.subtle.generateKey({ name: "AES-CBC", length: 128 } as AesKeyGenParams, false, ["encrypt", "unwrapKey"])) as CryptoKey;
     await assert.rejects(crypto.keyStorage.setItem(encryptUnwrap), { name: "InvalidAccessError" });
     // The same rule for keys made persistent from the start ({ token: true }).
     await assert.rejects(
@@ -170,7 +172,7 @@ describe("keyStorage", () => {
   });
 
   it("labels: set on storing, searchable, changeable", async () => {
-    const key = (await crypto.subtle.generateKey({ name: "AES-KW", length: 256 }, false, ["wrapKey", "unwrapKey"])) as CryptoKey;
+    const key = (await crypto.subtle.generateKey({ name: "AES-KW", length: 256 } as AesKeyGenParams, false, ["wrapKey", "unwrapKey"])) as CryptoKey;
     const label = `wrapping key ${Date.now()}`;
     const id = await crypto.keyStorage.setItem(key, { label });
     stored.push(id);
@@ -182,7 +184,7 @@ describe("keyStorage", () => {
   });
 
   it("removeItem destroys the object once; a second remove and unknown ids find nothing", async () => {
-    const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-384" }, false, ["sign"])) as CryptoKey;
+    const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-384" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
     const id = await crypto.keyStorage.setItem(key);
     const before = await persistentObjectCount(crypto);
     assert.equal(await crypto.keyStorage.removeItem(id), true);

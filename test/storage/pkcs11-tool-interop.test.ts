@@ -101,14 +101,14 @@ if (tokenKind() === "softhsm") describe("pkcs11-tool interop (SoftHSM)", () => {
 
   it("what we store, pkcs11-tool lists (class, label, id, key type, certificate beside its key) and signs with", async function () {
     this.timeout(60_000);
-    const ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
     const ecId = await crypto.keyStorage.setItem(ec.privateKey, { label: "ours-ec" });
     await crypto.keyStorage.setItem(ec.publicKey, { label: "ours-ec" });
     const hex = ecId.slice("private-".length);
     const issued = openssl.issue("/CN=Our Key Holder", root, { publicKeyPem: await spkiPem(crypto, ec.publicKey) });
     await crypto.certStorage.setItem(await crypto.certStorage.importCert("pem", issued.certificate), { label: "ours-cert" });
     const rsa = (await crypto.subtle.generateKey(
-      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" } as RsaHashedKeyGenParams,
       false,
       ["sign", "verify"],
     )) as CryptoKeyPair;

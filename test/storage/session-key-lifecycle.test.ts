@@ -21,14 +21,14 @@ describe("session key lifecycle", () => {
   it(`${KEYS.toLocaleString("en")} ephemeral keys leave at most ${BOUND.toLocaleString("en")} session objects at any time, and none after close()`, async function () {
     this.timeout(600_000);
     const crypto = new Crypto(config());
-    const probe = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"])) as CryptoKey;
+    const probe = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
     const token = keyObjectOf(probe)!.token;
     const start = await sessionObjects(token);
     let highest = 0;
     // HMAC keys: a secret-key generation every token here has (NSS and the remote token too).
     for (let made = 0; made < KEYS; made += BATCH) {
       const batch = [];
-      for (let i = 0; i < BATCH; i++) batch.push(crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]));
+      for (let i = 0; i < BATCH; i++) batch.push(crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256", length: 256 } as HmacKeyGenParams, false, ["sign"]));
       await Promise.all(batch);
       batch.length = 0;
       global.gc?.();
@@ -41,7 +41,7 @@ describe("session key lifecycle", () => {
     await crypto.close();
     // The objects of this connection die with its sessions; a new connection sees none of them.
     const after = new Crypto(config());
-    const fresh = (await after.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"])) as CryptoKey;
+    const fresh = (await after.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
     assert.ok((await sessionObjects(keyObjectOf(fresh)!.token)) <= start + 1, "session objects survived close()");
     await after.close();
   });

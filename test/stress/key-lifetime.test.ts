@@ -26,7 +26,7 @@ describe("stress: keys dropped while their operations wait", () => {
       const hasDigest = crypto.supports("SHA-256", "digest");
       const results: Promise<boolean>[] = [];
       for (let round = 0; round < 5; round++) {
-        let pair: CryptoKeyPair | undefined = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+        let pair: CryptoKeyPair | undefined = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
         const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, data);
         // Occupy the only operation session (a 32 MiB digest on a worker thread, or a sign loop
         // where the token has no digest), then queue the verification behind it.

@@ -42,15 +42,15 @@ describe("stress: mixed operations under forced garbage collection", () => {
     // Keys: several per family, made on the token, with Node's counterparts for checking.
     const curves = ["P-256", "P-384", "P-521"] as const;
     const ecdsa = await Promise.all(curves.map(async (namedCurve) => {
-      const pair = (await subtle.generateKey({ name: "ECDSA", namedCurve }, false, ["sign", "verify"])) as CryptoKeyPair;
+      const pair = (await subtle.generateKey({ name: "ECDSA", namedCurve } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
       const nodePublic = await native.importKey("spki", await subtle.exportKey("spki", pair.publicKey), { name: "ECDSA", namedCurve }, true, ["verify"]);
       const nodePair = (await native.generateKey({ name: "ECDSA", namedCurve }, true, ["sign", "verify"])) as CryptoKeyPair;
-      const ourVerifier = await subtle.importKey("spki", await native.exportKey("spki", nodePair.publicKey), { name: "ECDSA", namedCurve }, false, ["verify"]);
+      const ourVerifier = await subtle.importKey("spki", await native.exportKey("spki", nodePair.publicKey), { name: "ECDSA", namedCurve } as EcKeyImportParams, false, ["verify"]);
       return { namedCurve, pair, nodePublic, nodePair, ourVerifier, hash: { "P-256": "SHA-256", "P-384": "SHA-384", "P-521": "SHA-512" }[namedCurve] };
     }));
     const hmac = await Promise.all(["SHA-256", "SHA-512"].map(async (hash) => {
       const bytes = randomBytes(hash === "SHA-256" ? 32 : 64);
-      return { hash, bytes, key: await subtle.importKey("raw", bytes, { name: "HMAC", hash }, false, ["sign", "verify"]) };
+      return { hash, bytes, key: await subtle.importKey("raw", bytes, { name: "HMAC", hash } as HmacImportParams, false, ["sign", "verify"]) };
     }));
     const aes = await Promise.all([16, 32].map(async (length) => {
       const bytes = randomBytes(length);
@@ -60,9 +60,9 @@ describe("stress: mixed operations under forced garbage collection", () => {
       };
     }));
     const ecdh = await Promise.all(["P-256", "P-384"].map(async (namedCurve) => {
-      const ours = (await subtle.generateKey({ name: "ECDH", namedCurve }, false, ["deriveBits"])) as CryptoKeyPair;
+      const ours = (await subtle.generateKey({ name: "ECDH", namedCurve } as EcKeyGenParams, false, ["deriveBits"])) as CryptoKeyPair;
       const theirs = (await native.generateKey({ name: "ECDH", namedCurve }, true, ["deriveBits"])) as CryptoKeyPair;
-      const theirPublicOnToken = await subtle.importKey("raw", await native.exportKey("raw", theirs.publicKey), { name: "ECDH", namedCurve }, true, []);
+      const theirPublicOnToken = await subtle.importKey("raw", await native.exportKey("raw", theirs.publicKey), { name: "ECDH", namedCurve } as EcKeyImportParams, true, []);
       const ourPublicInNode = await native.importKey("raw", await subtle.exportKey("raw", ours.publicKey), { name: "ECDH", namedCurve }, true, []);
       const expected = Buffer.from(await native.deriveBits({ name: "ECDH", public: ourPublicInNode }, theirs.privateKey, namedCurve === "P-256" ? 256 : 384));
       return { namedCurve, ours, theirPublicOnToken, expected };
@@ -113,7 +113,7 @@ describe("stress: mixed operations under forced garbage collection", () => {
       } },
       { name: "ECDH deriveBits", weight: 8, needs: [["ECDH", "deriveBits"]], run: async (r) => {
         const k = r.pick(ecdh);
-        const bits = await subtle.deriveBits({ name: "ECDH", public: k.theirPublicOnToken }, k.ours.privateKey, k.namedCurve === "P-256" ? 256 : 384);
+        const bits = await subtle.deriveBits({ name: "ECDH", public: k.theirPublicOnToken } as EcdhKeyDeriveParams, k.ours.privateKey, k.namedCurve === "P-256" ? 256 : 384);
         assert.deepEqual(Buffer.from(bits), k.expected, `ECDH ${k.namedCurve}`);
       } },
       { name: "RSA sign", weight: 2, needs: [["RSASSA-PKCS1-v1_5", "sign"]], run: async (r) => {
@@ -138,7 +138,7 @@ describe("stress: mixed operations under forced garbage collection", () => {
       } },
       { name: "ephemeral EC key", weight: 5, needs: [["ECDSA", "generateKey"]], run: async (r) => {
         // A key made and dropped mid-run: its token objects go when it is collected.
-        const pair = (await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+        const pair = (await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams, false, ["sign", "verify"])) as CryptoKeyPair;
         const data = r.bytes(64);
         const signature = await subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, data);
         assert.ok(await subtle.verify({ name: "ECDSA", hash: "SHA-256" }, pair.publicKey, signature, data), "ephemeral key");

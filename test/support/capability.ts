@@ -84,7 +84,7 @@ const tokens = new WeakMap<Crypto, Token>();
 export async function tokenOf(crypto: Crypto): Promise<Token> {
   let token = tokens.get(crypto);
   if (!token) {
-    const probe = await crypto.subtle.importKey("raw", new Uint8Array(32), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const probe = await crypto.subtle.importKey("raw", new Uint8Array(32), { name: "HMAC", hash: "SHA-256" } as HmacImportParams, false, ["sign"]);
     token = keyObjectOf(probe)!.token;
     tokens.set(crypto, token);
   }

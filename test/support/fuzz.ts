@@ -48,7 +48,7 @@ export class Random {
   chance(p: number): boolean {
     return this.next() < p;
   }
-  bytes(n: number): Buffer {
+  bytes(n: number): Buffer<ArrayBuffer> {
     const out = Buffer.alloc(n);
     for (let i = 0; i < n; i++) out[i] = this.int(256);
     return out;
@@ -181,7 +181,7 @@ export const byteMutators = { flipBit, setByte, truncate, extend, insertOrDelete
 export type ByteMutation = keyof typeof byteMutators;
 
 /** One to three byte mutations of `data` (never `data` itself), with their names. */
-export function mutateBytes(random: Random, data: Buffer): { data: Buffer; applied: ByteMutation[] } {
+export function mutateBytes(random: Random, data: Buffer): { data: Buffer<ArrayBuffer>; applied: ByteMutation[] } {
   const names = Object.keys(byteMutators) as ByteMutation[];
   const applied: ByteMutation[] = [];
   let out = data;

@@ -73,7 +73,7 @@ export class OpenSslWorkspace {
   }
 
   /** PEM to DER bytes. */
-  der(pem: string): Buffer {
+  der(pem: string): Buffer<ArrayBuffer> {
     return Buffer.from(pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
   }
 

@@ -26,7 +26,7 @@ async function verifiesInNode(
   algorithm: EcKeyImportParams | RsaHashedImportParams,
   sign: AlgorithmIdentifier | EcdsaParams,
   signature: ArrayBuffer,
-  data: Uint8Array,
+  data: Uint8Array<ArrayBuffer>,
 ): Promise<boolean> {
   const imported = await native.importKey("spki", await crypto.subtle.exportKey("spki", publicKey), algorithm, true, ["verify"]);
   return native.verify(sign, imported, signature, data);

@@ -9,7 +9,7 @@ import { native } from "../support/oracle.js";
 import { config, tokenKind } from "../support/tokens.js";
 
 async function tokenOf(crypto: Crypto) {
-  const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"])) as CryptoKey;
+  const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign", "verify"])) as CryptoKey;
   return { key, token: keyObjectOf(key)!.token };
 }
 

@@ -95,7 +95,7 @@ describe("PINs and roles", () => {
     // The connection keeps the new PIN for logging in again after a logout elsewhere.
     const other = connect(label, "33334444");
     other.logout();
-    const key = await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
     assert.equal((await crypto.subtle.sign("HMAC", key, new Uint8Array(1))).byteLength, 32);
     const wrongOld = await fails(() => crypto.setPin("99999999", "44445555"));
     assert.equal(wrongOld.code, "CKR_PIN_INCORRECT");
@@ -157,7 +157,7 @@ describe("PINs and roles", () => {
       assert.equal(keys.length, 5);
       assert.equal(calls, 1);
       assert.equal(crypto.isLoggedIn, true);
-      await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"]);
       assert.equal(calls, 1);
     });
 
@@ -168,12 +168,12 @@ describe("PINs and roles", () => {
         calls++;
         return USER;
       });
-      await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"]);
       assert.equal(calls, 1);
       // The login belongs to the token: this logs out both (and destroys private session keys).
       connect(label, USER).logout();
       assert.equal(crypto.isLoggedIn, false);
-      const key = await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
       assert.equal(calls, 2);
       assert.equal((await crypto.subtle.sign("HMAC", key, new Uint8Array(1))).byteLength, 32);
       assert.equal(calls, 2);

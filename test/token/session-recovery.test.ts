@@ -18,8 +18,8 @@ interface Decrypting {
   algorithm: AesGcmParams | RsaOaepParams;
   key: CryptoKey;
   /** Bytes the token refuses to decrypt. */
-  garbage: Uint8Array;
-  encrypt(data: Uint8Array): Promise<ArrayBuffer>;
+  garbage: Uint8Array<ArrayBuffer>;
+  encrypt(data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
 }
 
 /** The operation pool of a connection (private; reached here to break it on purpose). */
@@ -33,7 +33,7 @@ describe("session recovery", () => {
   let token: Token;
   before(async () => {
     crypto = new Crypto(config("main", { poolSize: 1 }));
-    key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"])) as CryptoKey;
+    key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" } as HmacKeyGenParams, false, ["sign", "verify"])) as CryptoKey;
     token = keyObjectOf(key)!.token;
   });
   after(() => crypto.close());
@@ -42,10 +42,10 @@ describe("session recovery", () => {
   async function decrypting(): Promise<Decrypting> {
     if (crypto.supports("AES-GCM", "decrypt")) {
       const algorithm = { name: "AES-GCM", iv: new Uint8Array(12) };
-      const key = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt", "decrypt"])) as CryptoKey;
+      const key = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["encrypt", "decrypt"])) as CryptoKey;
       return { algorithm, key, garbage: new Uint8Array(40), encrypt: (data) => crypto.subtle.encrypt(algorithm, key, data) };
     }
-    const aes = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt", "decrypt"])) as CryptoKey;
+    const aes = (await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 } as AesKeyGenParams, false, ["encrypt", "decrypt"])) as CryptoKey;
     await assertNotSupported(crypto.subtle.decrypt({ name: "AES-GCM", iv: new Uint8Array(12) }, aes, new Uint8Array(40)), "CKM_AES_GCM");
     const rsa = { name: "RSA-OAEP", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-1" };
     const pair = (await native.generateKey(rsa, true, ["encrypt", "decrypt"])) as CryptoKeyPair;
