@@ -9,6 +9,7 @@ import { providers } from "./algorithms.js";
 import { softwareDigest, softwareEncrypt, softwareVerify } from "./software-path.js";
 import { bufferSource, cryptoKey, jsonWebKey, keyFormat, keyUsages, requireArguments, unsignedLong } from "./arguments.js";
 import { copyInput } from "./input-copies.js";
+import type { CipherParams, DeriveParams, DerivedKeyParams, ImportParams, KeyPairGenParams, SecretKeyGenParams, SignatureParams } from "./webcrypto-types.js";
 import { normalizeAlgorithm, type Operation } from "./normalize.js";
 
 type Method = Exclude<keyof AlgorithmProvider, "name">;
@@ -60,7 +61,9 @@ export class SubtleCrypto {
     }
   }
 
-  async generateKey(algorithm: AlgorithmIdentifier, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey | CryptoKeyPair>;
+  async generateKey(algorithm: KeyPairGenParams, extractable: boolean, keyUsages: ReadonlyArray<KeyUsage>): Promise<CryptoKeyPair>;
+  async generateKey(algorithm: SecretKeyGenParams, extractable: boolean, keyUsages: ReadonlyArray<KeyUsage>): Promise<CryptoKey>;
+  async generateKey(algorithm: AlgorithmIdentifier, extractable: boolean, keyUsages: ReadonlyArray<KeyUsage>): Promise<CryptoKey | CryptoKeyPair>;
   async generateKey(algorithm: unknown, extractable: unknown, usages: unknown): Promise<CryptoKey | CryptoKeyPair> {
     requireArguments(arguments, 3, "generateKey");
     const usageList = keyUsages(usages, "generateKey", 3);
@@ -74,7 +77,9 @@ export class SubtleCrypto {
     });
   }
 
-  async importKey(format: KeyFormat, keyData: BufferSource | JsonWebKey, algorithm: AlgorithmIdentifier, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
+  async importKey(format: "jwk", keyData: JsonWebKey, algorithm: ImportParams, extractable: boolean, keyUsages: ReadonlyArray<KeyUsage>): Promise<CryptoKey>;
+  async importKey(format: Exclude<KeyFormat, "jwk">, keyData: BufferSource, algorithm: ImportParams, extractable: boolean, keyUsages: ReadonlyArray<KeyUsage>): Promise<CryptoKey>;
+  async importKey(format: KeyFormat, keyData: BufferSource | JsonWebKey, algorithm: ImportParams, extractable: boolean, keyUsages: ReadonlyArray<KeyUsage>): Promise<CryptoKey>;
   async importKey(format: unknown, keyData: unknown, algorithm: unknown, extractable: unknown, usages: unknown): Promise<CryptoKey> {
     requireArguments(arguments, 5, "importKey");
     const formatName = keyFormat(format, "importKey");
@@ -109,7 +114,7 @@ export class SubtleCrypto {
     return provider.exportKey(formatName, theKey, ref);
   }
 
-  async sign(algorithm: AlgorithmIdentifier | RsaPssParams | EcdsaParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
+  async sign(algorithm: SignatureParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
     requireArguments(arguments, 3, "sign");
     const theKey = cryptoKey(key, "sign", 2);
     const input = copyInput(data, "sign", 3);
@@ -123,7 +128,7 @@ export class SubtleCrypto {
   }
 
   async verify(
-    algorithm: AlgorithmIdentifier | RsaPssParams | EcdsaParams,
+    algorithm: SignatureParams,
     key: CryptoKey,
     signature: BufferSource,
     data: BufferSource,
@@ -145,11 +150,11 @@ export class SubtleCrypto {
     }
   }
 
-  async encrypt(algorithm: AlgorithmIdentifier | AesGcmParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
+  async encrypt(algorithm: CipherParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
     return this.cipher("encrypt", algorithm, key, data, arguments.length);
   }
 
-  async decrypt(algorithm: AlgorithmIdentifier | AesGcmParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
+  async decrypt(algorithm: CipherParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> {
     return this.cipher("decrypt", algorithm, key, data, arguments.length);
   }
 
@@ -170,7 +175,7 @@ export class SubtleCrypto {
     }
   }
 
-  async deriveBits(algorithm: AlgorithmIdentifier, baseKey: CryptoKey, length?: number | null): Promise<ArrayBuffer>;
+  async deriveBits(algorithm: DeriveParams, baseKey: CryptoKey, length?: number | null): Promise<ArrayBuffer>;
   async deriveBits(algorithm: unknown, baseKey: unknown, length: unknown = null): Promise<ArrayBuffer> {
     requireArguments(arguments, 2, "deriveBits");
     const normalized = normalizeAlgorithm(algorithm, "deriveBits");
@@ -181,11 +186,11 @@ export class SubtleCrypto {
   }
 
   async deriveKey(
-    algorithm: AlgorithmIdentifier,
+    algorithm: DeriveParams,
     baseKey: CryptoKey,
-    derivedKeyType: AlgorithmIdentifier,
+    derivedKeyType: DerivedKeyParams,
     extractable: boolean,
-    keyUsages: KeyUsage[],
+    keyUsages: ReadonlyArray<KeyUsage>,
   ): Promise<CryptoKey>;
   async deriveKey(algorithm: unknown, baseKey: unknown, derivedKeyType: unknown, extractable: unknown, usages: unknown): Promise<CryptoKey> {
     requireArguments(arguments, 5, "deriveKey");
@@ -206,7 +211,7 @@ export class SubtleCrypto {
     return derivedProvider.importKey(this.#token, "raw", Buffer.from(secret), request);
   }
 
-  async wrapKey(format: KeyFormat, key: CryptoKey, wrappingKey: CryptoKey, wrapAlgorithm: AlgorithmIdentifier): Promise<ArrayBuffer>;
+  async wrapKey(format: KeyFormat, key: CryptoKey, wrappingKey: CryptoKey, wrapAlgorithm: CipherParams): Promise<ArrayBuffer>;
   async wrapKey(format: unknown, key: unknown, wrappingKey: unknown, wrapAlgorithm: unknown): Promise<ArrayBuffer> {
     requireArguments(arguments, 4, "wrapKey");
     const formatName = keyFormat(format, "wrapKey");
@@ -228,10 +233,10 @@ export class SubtleCrypto {
     format: KeyFormat,
     wrappedKey: BufferSource,
     unwrappingKey: CryptoKey,
-    unwrapAlgorithm: AlgorithmIdentifier,
-    unwrappedKeyAlgorithm: AlgorithmIdentifier,
+    unwrapAlgorithm: CipherParams,
+    unwrappedKeyAlgorithm: ImportParams,
     extractable: boolean,
-    keyUsages: KeyUsage[],
+    keyUsages: ReadonlyArray<KeyUsage>,
   ): Promise<CryptoKey>;
   async unwrapKey(
     format: unknown,

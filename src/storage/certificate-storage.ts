@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { bufferSource } from "../crypto/arguments.js";
 import type { SubtleCrypto } from "../crypto/subtle.js";
+import type { KeyAlgorithmParams } from "../crypto/webcrypto-types.js";
 import { keyObjectOf } from "../keys/crypto-key.js";
 import { pkcs11js, type Template } from "../token/pkcs11.js";
 import { createObjectOnToken, destroyObject } from "../token/operations.js";
@@ -68,7 +69,7 @@ export class CertificateStorage {
    * key is imported with `algorithm` (default: from the key's type) and `usages`. Nothing is
    * written to the token until setItem.
    */
-  async importCert(format: "raw" | "pem", data: BufferSource | string, algorithm?: AlgorithmIdentifier | null, usages?: KeyUsage[]): Promise<CryptoCertificate> {
+  async importCert(format: "raw" | "pem", data: BufferSource | string, algorithm?: KeyAlgorithmParams | null, usages?: KeyUsage[]): Promise<CryptoCertificate> {
     let der: Buffer;
     let kind: CertificateKind | undefined;
     if (format === "pem") {
@@ -97,7 +98,7 @@ export class CertificateStorage {
   }
 
   /** The stored certificate or request with this id, or null when there is none. */
-  async getItem(id: string, algorithm?: AlgorithmIdentifier | null, usages?: KeyUsage[]): Promise<CryptoCertificate | null> {
+  async getItem(id: string, algorithm?: KeyAlgorithmParams | null, usages?: KeyUsage[]): Promise<CryptoCertificate | null> {
     const stored = await this.#lookUp(id);
     if (!stored) return null;
     return this.#item(parseCertificateData(stored.der, stored.kind), algorithm, usages, stored.label);
@@ -178,7 +179,7 @@ export class CertificateStorage {
    * The stored private key of a certificate or request: the private key with the certificate's
    * CKA_ID (for an item not stored, the CKA_ID its key pair has), or null.
    */
-  async getPrivateKey(item: CryptoCertificate, algorithm?: AlgorithmIdentifier | null, usages?: KeyUsage[]): Promise<CryptoKey | null> {
+  async getPrivateKey(item: CryptoCertificate, algorithm?: KeyAlgorithmParams | null, usages?: KeyUsage[]): Promise<CryptoKey | null> {
     const data = this.#dataOf(item, "getPrivateKey");
     const stored = data.kind === "x509" ? await this.#lookUp(item.id) : undefined;
     const ckaId = stored?.ckaId.length ? stored.ckaId : await this.#linkId(data);
@@ -223,7 +224,7 @@ export class CertificateStorage {
     return chain;
   }
 
-  async #item(data: CertificateData, algorithm: AlgorithmIdentifier | null | undefined, usages: KeyUsage[] | undefined, label?: string): Promise<CryptoCertificate> {
+  async #item(data: CertificateData, algorithm: KeyAlgorithmParams | null | undefined, usages: KeyUsage[] | undefined, label?: string): Promise<CryptoCertificate> {
     const keyAlgorithm = algorithm ?? defaultSpkiAlgorithm(data.spki);
     const name = typeof keyAlgorithm === "string" ? keyAlgorithm : keyAlgorithm.name;
     const publicKey = await this.#subtle.importKey("spki", new Uint8Array(data.spki), keyAlgorithm, true, usages ?? publicUsages(String(name)));

@@ -1,4 +1,5 @@
 import { normalizeAlgorithm } from "../crypto/normalize.js";
+import type { KeyAlgorithmParams } from "../crypto/webcrypto-types.js";
 import { checkPersistentUsages } from "../keys/attribute-policy.js";
 import { createCryptoKey, keyObjectOf, type KeyObjectRef } from "../keys/crypto-key.js";
 import { usageAttribute, usageAttributesOf } from "../keys/key-template.js";
@@ -62,9 +63,9 @@ export class KeyStorage {
    * from the object (key-algorithm.ts) unless given; `usages` and `extractable` may only narrow
    * what the object allows. Also callable as node-webcrypto-p11's getItem(id, algorithm, extractable, usages).
    */
-  async getItem(id: string, algorithm?: AlgorithmIdentifier | null, usages?: KeyUsage[]): Promise<CryptoKey | null>;
-  async getItem(id: string, algorithm: AlgorithmIdentifier | null | undefined, extractable: boolean, usages?: KeyUsage[]): Promise<CryptoKey | null>;
-  async getItem(id: string, algorithm?: AlgorithmIdentifier | null, third?: boolean | KeyUsage[], fourth?: KeyUsage[]): Promise<CryptoKey | null> {
+  async getItem(id: string, algorithm?: KeyAlgorithmParams | null, usages?: KeyUsage[]): Promise<CryptoKey | null>;
+  async getItem(id: string, algorithm: KeyAlgorithmParams | null | undefined, extractable: boolean, usages?: KeyUsage[]): Promise<CryptoKey | null>;
+  async getItem(id: string, algorithm?: KeyAlgorithmParams | null, third?: boolean | KeyUsage[], fourth?: KeyUsage[]): Promise<CryptoKey | null> {
     const stored = await this.#lookUp(id);
     if (!stored) return null;
     const request: KeyRequest = {
