@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what pkcs11-webcrypto needs on a Debian machine, then its npm dependencies, and builds.
-#   system: softhsm2 (the token for the demo and tests), opensc (pkcs11-tool, for interop checks),
+#   system: softhsm2 (the token for the demo and tests), opensc (pkcs11-tool) and gnutls-bin (p11tool), for interop checks,
 #           libnss3-tools (NSS softokn test databases), p11-kit and p11-kit-modules (the remote test token),
 #           openssl, xmlsec1 and poppler-utils (pdfsig): the verifiers that check what the examples sign
 #   npm:    npm ci (pkcs11js builds its native addon; package.json allows its install script)
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(softhsm2 opensc libnss3-tools p11-kit p11-kit-modules openssl xmlsec1 poppler-utils)
+packages=(softhsm2 opensc gnutls-bin libnss3-tools p11-kit p11-kit-modules openssl xmlsec1 poppler-utils)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

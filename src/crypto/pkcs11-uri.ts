@@ -66,7 +66,8 @@ function split(part: string, separator: string, known: Set<string>, where: strin
     }
     if (result.has(name)) throw new Pkcs11UriError(`The PKCS#11 URI attribute "${name}" appears twice`);
     // pin-value must not be echoed in any message, so it is decoded without naming its value.
-    result.set(name, decode(item.slice(eq + 1), name));
+    // id is bytes, not text: it is decoded byte by byte later (percentBytes).
+    result.set(name, name === "id" ? item.slice(eq + 1) : decode(item.slice(eq + 1), name));
   }
   return result;
 }
@@ -100,11 +101,41 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
     result.slotId = BigInt(slotId);
   }
   const id = path.get("id");
-  if (id !== undefined) result.id = Buffer.from(id, "latin1");
+  if (id !== undefined) result.id = percentBytes(id);
   if (result.pinValue !== undefined && result.pinSource !== undefined) {
     throw new Pkcs11UriError("A PKCS#11 URI may give pin-value or pin-source, not both");
   }
   return result;
+}
+
+/**
+ * The bytes of a percent-encoded value: each %XX one byte (an object id is binary, so "%A5" is
+ * the byte 0xA5, not half a UTF-8 character), any other character its UTF-8 bytes.
+ */
+function percentBytes(value: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === "%") {
+      const hex = value.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new Pkcs11UriError('Invalid percent-encoding in the PKCS#11 URI attribute "id"');
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(value[i], "utf8"));
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+/** Percent-encodes a path attribute's value (RFC 7512: anything but unreserved characters). */
+export function percentEncode(value: string | Buffer): string {
+  const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+  let text = "";
+  for (const byte of bytes) {
+    const character = String.fromCharCode(byte);
+    text += /[A-Za-z0-9\-._~]/.test(character) ? character : `%${byte.toString(16).padStart(2, "0")}`;
+  }
+  return text;
 }
 
 /** Reads the PIN from a pin-source: a file path or file: URI (one line; the trailing newline is dropped). */

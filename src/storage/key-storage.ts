@@ -13,6 +13,7 @@ import { readKeyAttributes, type KeyAttributes } from "./key-attributes.js";
 import { storedKeyShape, type KeyRequest } from "./key-algorithm.js";
 import { findStoredKeys, type StoredKey } from "./stored-objects.js";
 import { isKeyKind, parseId, type KeyKind } from "./storage-ids.js";
+import { isPkcs11Uri, objectQuery, objectUri } from "./object-uris.js";
 
 const ALL_KINDS: readonly KeyKind[] = ["private", "public", "secret"];
 
@@ -23,6 +24,8 @@ export interface StoredKeyInfo {
   label: string;
   /** CKA_ID in hex: the link between a key pair's halves and their certificates. */
   keyId: string;
+  /** Its RFC 7512 URI (token, object = label, id, type), as OpenSSL, p11-kit and GnuTLS name it; getItem takes it too. */
+  uri: string;
   /** The Web Crypto algorithm getItem would give it without one from the caller (undefined if none fits). */
   algorithm?: KeyAlgorithm;
   usages: KeyUsage[];
@@ -55,11 +58,12 @@ export class KeyStorage {
   async find(query: { label?: string; type?: KeyType } = {}): Promise<StoredKeyInfo[]> {
     const kinds = query.type === undefined ? ALL_KINDS : ALL_KINDS.filter((kind) => kind === query.type);
     const stored = await findStoredKeys(this.#token, kinds);
-    return stored.filter((key) => query.label === undefined || key.attributes.label === query.label).map(describe);
+    return stored.filter((key) => query.label === undefined || key.attributes.label === query.label).map((key) => describe(this.#token, key));
   }
 
   /**
-   * The stored key with this id as a CryptoKey, or null when there is none. Its algorithm is read
+   * The stored key with this id (or RFC 7512 URI: `pkcs11:object=signer;type=private`) as a
+   * CryptoKey, or null when there is none. Its algorithm is read
    * from the object (key-algorithm.ts) unless given; `usages` and `extractable` may only narrow
    * what the object allows. Also callable as node-webcrypto-p11's getItem(id, algorithm, extractable, usages).
    */
@@ -152,10 +156,23 @@ export class KeyStorage {
   }
 
   async #lookUp(id: string): Promise<StoredKey | undefined> {
+    if (isPkcs11Uri(id)) return this.#lookUpUri(id);
     const parsed = parseId(id);
     if (!isKeyKind(parsed.kind)) throw new TypeError(`${id} names a certificate; use certStorage`);
     const matches = await findStoredKeys(this.#token, [parsed.kind], Buffer.from(parsed.hex, "hex"));
     return matches[parsed.ordinal];
+  }
+
+  /** The one stored key an RFC 7512 URI names (object = label, id = CKA_ID, type); a DataError if several match. */
+  async #lookUpUri(uri: string): Promise<StoredKey | undefined> {
+    const query = objectQuery(uri, this.#token);
+    const kinds = (query.kinds ?? ALL_KINDS).filter(isKeyKind);
+    if (kinds.length === 0) throw new TypeError("The PKCS#11 URI names a certificate or data object; use certStorage");
+    const matches = (await findStoredKeys(this.#token, kinds, query.ckaId)).filter((key) => query.label === undefined || key.attributes.label === query.label);
+    if (matches.length > 1) {
+      throw dataError(`The PKCS#11 URI matches ${matches.length} stored keys (${matches.map((key) => key.id).join(", ")}); add id= or type= to choose one`);
+    }
+    return matches[0];
   }
 
   async #idOf(attributes: KeyAttributes, handle: Buffer): Promise<string> {
@@ -180,7 +197,7 @@ export class KeyStorage {
   }
 }
 
-function describe(stored: StoredKey): StoredKeyInfo {
+function describe(token: Token, stored: StoredKey): StoredKeyInfo {
   const { attributes } = stored;
   let shape: ReturnType<typeof storedKeyShape> | undefined;
   try {
@@ -193,6 +210,7 @@ function describe(stored: StoredKey): StoredKeyInfo {
     type: attributes.type,
     label: attributes.label,
     keyId: attributes.ckaId.toString("hex"),
+    uri: objectUri(token, attributes.type, attributes.label, attributes.ckaId),
     algorithm: shape?.algorithm,
     usages: shape?.usages ?? [],
     extractable: attributes.extractable,

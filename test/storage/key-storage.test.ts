@@ -183,6 +183,31 @@ describe("keyStorage", () => {
     assert.equal((await crypto.keyStorage.find({ label: `${label} renamed` }))[0].id, id);
   });
 
+  it("RFC 7512 URIs: find() gives each key its URI, and getItem, setLabel and removeItem take one", async () => {
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const label = `uri key ${Date.now()}`;
+    const privateId = await crypto.keyStorage.setItem(pair.privateKey, { label });
+    const publicId = await crypto.keyStorage.setItem(pair.publicKey, { label });
+    stored.push(privateId, publicId);
+    const [privateEntry] = await crypto.keyStorage.find({ label, type: "private" });
+    // Our CKA_IDs are random bytes: most need %XX escapes, which must come back as the same bytes.
+    const hex = privateId.slice("private-".length);
+    const escapedId = Buffer.from(hex, "hex").reduce((text, byte) => text + (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).padStart(2, "0")}`), "");
+    assert.equal(privateEntry.uri, `pkcs11:token=${encodeURIComponent(crypto.tokenLabel)};object=${encodeURIComponent(label).replace(/%20/g, "%20")};id=${escapedId};type=private`);
+    assert.equal(await crypto.keyStorage.indexOf((await crypto.keyStorage.getItem(privateEntry.uri))!), privateId);
+    // The label alone names two keys (the pair); with type= one.
+    const byLabel = `pkcs11:object=${encodeURIComponent(label)}`;
+    await assert.rejects(crypto.keyStorage.getItem(byLabel), { name: "DataError", message: /matches 2 stored keys/ });
+    assert.equal(await crypto.keyStorage.indexOf((await crypto.keyStorage.getItem(`${byLabel};type=public`))!), publicId);
+    assert.equal(await crypto.keyStorage.getItem("pkcs11:object=no%20such%20key;type=private"), null);
+    await assert.rejects(crypto.keyStorage.getItem("pkcs11:token=another%20token;object=x"), { name: "TypeError", message: /another token/ });
+    await assert.rejects(crypto.keyStorage.getItem("pkcs11:object=x;type=cert"), { name: "TypeError", message: /certStorage/ });
+    await crypto.keyStorage.setLabel(`${byLabel};type=public`, `${label} (public)`);
+    assert.equal((await crypto.keyStorage.find({ label: `${label} (public)` }))[0].id, publicId);
+    assert.equal(await crypto.keyStorage.removeItem(`pkcs11:object=${encodeURIComponent(`${label} (public)`)};type=public`), true);
+    assert.equal(await crypto.keyStorage.getItem(publicId), null);
+  });
+
   it("removeItem destroys the object once; a second remove and unknown ids find nothing", async () => {
     const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-384" } as HmacKeyGenParams, false, ["sign"])) as CryptoKey;
     const id = await crypto.keyStorage.setItem(key);

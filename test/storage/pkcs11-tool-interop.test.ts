@@ -1,5 +1,6 @@
-// Interop with OpenSC's pkcs11-tool on one throwaway SoftHSM token: what pkcs11-tool makes we list
-// and use; what we store pkcs11-tool lists as it lists its own objects, and signs with. SoftHSM
+// Interop with OpenSC's pkcs11-tool (and GnuTLS's p11tool, for URIs) on one throwaway SoftHSM
+// token: what pkcs11-tool makes we list and use; what we store pkcs11-tool lists as it lists its
+// own objects, and signs with. SoftHSM
 // only (defined in the SoftHSM run, not repeated on the other token kinds): pkcs11-tool reaches
 // the token through the same module and SOFTHSM2_CONF as this process.
 import assert from "node:assert/strict";
@@ -142,6 +143,24 @@ if (tokenKind() === "softhsm") describe("pkcs11-tool interop (SoftHSM)", () => {
     assert.equal(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, ec.publicKey, readFileSync(signaturePath), data), true);
     pkcs11Tool("--sign", "--mechanism", "SHA256-RSA-PKCS", "--id", rsaId.slice("private-".length), "--input-file", dataPath, "--output-file", signaturePath);
     assert.equal(await crypto.subtle.verify("RSASSA-PKCS1-v1_5", rsa.publicKey, readFileSync(signaturePath), data), true);
+  });
+
+  it("URIs agree with GnuTLS's p11tool: we open the URL it prints, it exports the key our URI names", async function () {
+    this.timeout(60_000);
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
+    const privateId = await crypto.keyStorage.setItem(pair.privateKey, { label: "uri key" });
+    await crypto.keyStorage.setItem(pair.publicKey, { label: "uri key" });
+    const p11tool = (...args: string[]) =>
+      execFileSync("p11tool", ["--provider", SOFTHSM_LIBRARY, ...args], { encoding: "utf8", env: { ...process.env, GNUTLS_PIN: USER_PIN } });
+    // Its URL (model, manufacturer, serial, token, id with upper-case escapes, object, type) opens our key.
+    const url = p11tool("--list-privkeys", "--login", `pkcs11:token=${encodeURIComponent(LABEL)}`).split("\n").map((line) => line.trim().replace(/^URL: /, "")).find((line) => line.startsWith("pkcs11:") && line.includes("object=uri%20key"));
+    assert.ok(url, "p11tool lists the private key we stored");
+    assert.equal(await crypto.keyStorage.indexOf((await crypto.keyStorage.getItem(url))!), privateId);
+    // Our URI names the public key for it.
+    const [publicEntry] = await crypto.keyStorage.find({ label: "uri key", type: "public" });
+    const exported = p11tool("--export-pubkey", publicEntry.uri);
+    const ours = Buffer.from(await crypto.subtle.exportKey("spki", pair.publicKey));
+    assert.deepEqual(createPublicKey(exported).export({ type: "spki", format: "der" }), ours);
   });
 
   it("clear() empties both storages; pkcs11-tool then lists no objects", async () => {
