@@ -1,4 +1,4 @@
-import type { Crypto, StoredKeyInfo } from "../index.js";
+import { parsePkcs11Uri, type Crypto, type StoredKeyInfo } from "../index.js";
 import { OperationFailed, UsageError } from "./exit-codes.js";
 
 const STORAGE_ID = /^(private|public|secret)-[0-9a-f]*(~\d+)?$/;
@@ -7,10 +7,12 @@ const HEX = /^([0-9a-fA-F]{2})+$/;
 /**
  * The stored keys an argument names: a storage id from `keys list` (private-<hex>, public-<hex>,
  * secret-<hex>) names one key; a bare CKA_ID in hex names every key with that id of the types
- * wanted (a key pair's two halves share one, as pkcs11-tool and browsers link them).
+ * wanted (a key pair's two halves share one, as pkcs11-tool and browsers link them); an RFC 7512
+ * URI (pkcs11:object=...;type=...) the keys it matches.
  */
 export async function keysNamed(crypto: Crypto, argument: string, types: readonly KeyType[]): Promise<StoredKeyInfo[]> {
   const stored = await crypto.keyStorage.find();
+  if (argument.toLowerCase().startsWith("pkcs11:")) return keysOfUri(crypto, stored, argument, types);
   if (STORAGE_ID.test(argument)) {
     const type = argument.slice(0, argument.indexOf("-")) as KeyType;
     if (!types.includes(type)) throw new UsageError(`${argument} is a ${type} key; this needs a ${types.join(" or ")} key`);
@@ -21,6 +23,28 @@ export async function keysNamed(crypto: Crypto, argument: string, types: readonl
   }
   const keyId = argument.toLowerCase();
   return stored.filter((key) => key.keyId === keyId && types.includes(key.type));
+}
+
+const TYPE_OF_URI: Record<string, KeyType> = { private: "private", public: "public", "secret-key": "secret" };
+
+/** The keys an RFC 7512 URI names (object = label, id = CKA_ID, type), as p11tool and OpenSSL write them. */
+function keysOfUri(crypto: Crypto, stored: StoredKeyInfo[], argument: string, types: readonly KeyType[]): StoredKeyInfo[] {
+  let uri;
+  try {
+    uri = parsePkcs11Uri(argument);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (uri.token !== undefined && uri.token !== crypto.tokenLabel) throw new UsageError(`the URI names token "${uri.token}", not "${crypto.tokenLabel}"`);
+  const type = uri.type === undefined ? undefined : TYPE_OF_URI[uri.type];
+  if (uri.type !== undefined && type === undefined) throw new UsageError(`the URI's type "${uri.type}" is not a key type (private, public, secret-key)`);
+  return stored.filter(
+    (key) =>
+      types.includes(key.type) &&
+      (type === undefined || key.type === type) &&
+      (uri.object === undefined || key.label === uri.object) &&
+      (uri.id === undefined || key.keyId === uri.id.toString("hex")),
+  );
 }
 
 /** The one key of the given types an argument names (a pair's CKA_ID picks the half of the first type listed). */

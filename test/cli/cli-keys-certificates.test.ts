@@ -42,8 +42,10 @@ if (tokenKind() === "softhsm") describe("CLI: keys, signatures, requests and cer
     assert.deepEqual(ec.ids, [`private-${ec.keyId}`, `public-${ec.keyId}`]);
     const listed = cli.json(["keys", "list", ...cli.login]);
     const privateEc = listed.find((key: any) => key.id === `private-${ec.keyId}`);
+    const escapedId = Buffer.from(ec.keyId, "hex").reduce((text: string, byte: number) => text + (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).padStart(2, "0")}`), "");
     assert.deepEqual(privateEc, {
       id: `private-${ec.keyId}`, type: "private", label: "cli-ec", keyId: ec.keyId,
+      uri: `pkcs11:token=${LABEL};object=cli-ec;id=${escapedId};type=private`,
       algorithm: { name: "ECDSA", namedCurve: "P-384" }, usages: ["sign"], extractable: false,
     });
     const privateRsa = listed.find((key: any) => key.id === `private-${rsa.keyId}`);
@@ -64,6 +66,11 @@ if (tokenKind() === "softhsm") describe("CLI: keys, signatures, requests and cer
     const data = readFileSync(document);
     assert.equal(nodeVerify("sha384", data, { key: publicKey, dsaEncoding: "ieee-p1363" }, signature), true);
     assert.equal(nodeVerify("sha384", readFileSync(tampered), { key: publicKey, dsaEncoding: "ieee-p1363" }, signature), false);
+
+    // The same key named by an RFC 7512 URI, as p11tool and OpenSSL name it.
+    const byUri = cli.run(["sign", document, "--key", "pkcs11:object=cli-ec;type=private", ...cli.login]);
+    assert.equal(byUri.code, 0, byUri.stderr);
+    assert.equal(nodeVerify("sha384", data, { key: publicKey, dsaEncoding: "ieee-p1363" }, Buffer.from(byUri.stdout.trim(), "base64")), true);
 
     const signatureFile = cli.file("ec.sig", signed.stdout);
     const good = cli.run(["verify", document, signatureFile, "--key", ec.keyId, ...cli.token]);
