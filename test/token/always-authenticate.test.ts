@@ -7,6 +7,7 @@ import { Crypto } from "../../src/index.js";
 import { createCryptoKey, keyObjectOf } from "../../src/keys/crypto-key.js";
 import { pkcs11js } from "../../src/token/pkcs11.js";
 import { readAttributes } from "../../src/token/operations.js";
+import { itIfSupported } from "../support/capability.js";
 import { native } from "../support/oracle.js";
 import { config, USER_PIN } from "../support/tokens.js";
 
@@ -96,6 +97,23 @@ describe("always-authenticate keys", () => {
       assert.equal(await verifiesInNode(crypto, keys.publicKey, rsa, rsa.name, signature, new Uint8Array([i, i])), true);
     }
   });
+
+  // PKCS#11 asks the per-use login for signing and decryption; SoftHSM does not ask it for
+  // C_DeriveKey, so a derivation with such a key just works, without asking the pin function.
+  itIfSupported(() => crypto.supports("ECDH", "deriveBits"), "ECDH with an always-authenticate key derives Node's secret and asks no PIN for it", async function () {
+    if (!supported) this.skip();
+    const curve = { name: "ECDH", namedCurve: "P-256" };
+    const ours = (await crypto.subtle.generateKey({ ...curve, alwaysAuthenticate: true } as EcKeyGenParams, false, ["deriveBits"])) as CryptoKeyPair;
+    assert.equal(alwaysAuthenticateOf(ours.privateKey), true);
+    const peer = (await native.generateKey(curve, true, ["deriveBits"])) as CryptoKeyPair;
+    const peerOnToken = await crypto.subtle.importKey("spki", await native.exportKey("spki", peer.publicKey), curve, true, []);
+    const before = calls;
+    const secret = await crypto.subtle.deriveBits({ name: "ECDH", public: peerOnToken } as EcdhKeyDeriveParams, ours.privateKey, 256);
+    assert.equal(calls, before);
+    const ourPublicInNode = await native.importKey("spki", await crypto.subtle.exportKey("spki", ours.publicKey), curve, true, []);
+    const expected = await native.deriveBits({ name: "ECDH", public: ourPublicInNode }, peer.privateKey, 256);
+    assert.deepEqual(Buffer.from(secret), Buffer.from(expected));
+  }, { mechanism: "CKM_ECDH1_DERIVE" });
 
   it("an imported private key with alwaysAuthenticate, and RSA-OAEP decryption, ask for each use", async function () {
     if (!supported) this.skip();
