@@ -286,6 +286,11 @@ export class Token {
     return value;
   }
 
+  /** Records what a key's CKA_ALWAYS_AUTHENTICATE is, when the caller knows (it made the key). */
+  rememberAlwaysAuthenticates(key: Handle, value: boolean): void {
+    this.#alwaysAuthenticate.set(key, value);
+  }
+
   /** The PIN for one use of an always-authenticate key: the kept string, or the pin function's answer now. */
   async contextPin(): Promise<string> {
     if (this.#pin === undefined) {

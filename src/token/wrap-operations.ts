@@ -9,8 +9,11 @@ import type { Token } from "./token.js";
  * outlives it, and is destroyed whatever happens.
  */
 
-/** A throwaway generic secret: readable, so its value can be wrapped or read back, never stored. */
-const scratchTemplate: Template = [
+/**
+ * A throwaway generic secret: readable, so its value can be wrapped or read back, never stored.
+ * Also what ECDH's deriveBits derives Z into (src/mechanisms/ec/ecdh-derive.ts).
+ */
+export const scratchTemplate: Template = [
   { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
   { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
   { type: pkcs11js.CKA_TOKEN, value: false },

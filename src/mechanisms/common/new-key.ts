@@ -14,6 +14,9 @@ export function wrapHandle(
   usages: readonly KeyUsage[],
   storage: KeyStorageOptions,
 ): CryptoKey {
+  // A key we made without CKA_ALWAYS_AUTHENTICATE has it false (the PKCS#11 default): no need to
+  // read it back at its first use. (A key made with it is read, in case the token dropped it.)
+  if (storage.alwaysAuthenticate !== true) token.rememberAlwaysAuthenticates(handle, false);
   return createCryptoKey({ token, handle, persistent: storage.token === true }, type, extractable, algorithm, usages);
 }
 

@@ -4,6 +4,7 @@ import { keyIdBytes, keyTemplate } from "../../keys/key-template.js";
 import { deriveKeyOnToken, deriveSecretOnToken, readAttributes } from "../../token/operations.js";
 import { pkcs11js, type Mechanism, type Template } from "../../token/pkcs11.js";
 import type { Token } from "../../token/token.js";
+import { scratchTemplate } from "../../token/wrap-operations.js";
 import { invalidAccess, operationError } from "../../webcrypto-errors.js";
 import { wrapHandle } from "../common/new-key.js";
 import { onToken, toArrayBuffer } from "../common/token-support.js";
@@ -74,17 +75,7 @@ function agreement(publicData: Buffer): Mechanism {
 }
 
 /** Z as a throwaway session object: readable, destroyed as soon as it is read. */
-function scratchTemplate(size: number): Template {
-  return [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-    { type: pkcs11js.CKA_TOKEN, value: false },
-    { type: pkcs11js.CKA_PRIVATE, value: true },
-    { type: pkcs11js.CKA_SENSITIVE, value: false },
-    { type: pkcs11js.CKA_EXTRACTABLE, value: true },
-    { type: pkcs11js.CKA_VALUE_LEN, value: size },
-  ];
-}
+const scratchFor = (size: number): Template => [...scratchTemplate, { type: pkcs11js.CKA_VALUE_LEN, value: size }];
 
 /**
  * Node's truncation: the first ceil(length / 8) bytes, with the bits past `length` in the last
@@ -110,7 +101,7 @@ export async function deriveBitsWith(
   family.requireSupport(ref.token);
   const secret = await onToken(`${family.name} key agreement`, async () => {
     const mechanism = agreement(peerPublicData(family, peer));
-    return deriveSecretOnToken(ref.token, mechanism, ref.handle, scratchTemplate(size));
+    return deriveSecretOnToken(ref.token, mechanism, ref.handle, scratchFor(size));
   });
   // Some tokens (NSS) drop leading zero bytes of a secret; Z is always the field size.
   const z = secret.length < size ? Buffer.concat([Buffer.alloc(size - secret.length), secret]) : secret;
