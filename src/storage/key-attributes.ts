@@ -1,7 +1,7 @@
 import { pkcs11js, type Handle } from "../token/pkcs11.js";
 import { readOptionalAttributes } from "../token/object-calls.js";
 import type { Token } from "../token/token.js";
-import { usageAttribute } from "../keys/key-template.js";
+import { usageAttribute, usageAttributesOf } from "../keys/key-template.js";
 
 /** What storage needs to know about a key object, read from its attributes. */
 export interface KeyAttributes {
@@ -34,11 +34,20 @@ const USAGE_ATTRIBUTES = [...new Set(Object.values(usageAttribute))].map(
   (attribute) => [attribute, (Object.keys(usageAttribute) as KeyUsage[]).filter((usage) => usageAttribute[usage] === attribute)] as const,
 );
 
-const READ = [
-  pkcs11js.CKA_CLASS, pkcs11js.CKA_KEY_TYPE, pkcs11js.CKA_ID, pkcs11js.CKA_LABEL, pkcs11js.CKA_TOKEN,
-  pkcs11js.CKA_EXTRACTABLE, pkcs11js.CKA_SENSITIVE, pkcs11js.CKA_EC_PARAMS, pkcs11js.CKA_MODULUS,
-  pkcs11js.CKA_PUBLIC_EXPONENT, pkcs11js.CKA_VALUE_LEN, ...USAGE_ATTRIBUTES.map(([attribute]) => attribute),
-];
+/**
+ * What is read for each kind of key: only attributes that kind has, so that one call reads them
+ * all. Except CKA_SENSITIVE and CKA_EXTRACTABLE, read one call each: NSS softokn answers
+ * CKA_SENSITIVE false for a sensitive private key when it is read along with other attributes,
+ * and true when read alone (seen on an RSA key stored with setItem).
+ */
+const COMMON = [pkcs11js.CKA_ID, pkcs11js.CKA_LABEL, pkcs11js.CKA_TOKEN];
+function attributesToRead(type: KeyType, keyType: number): number[] {
+  const read = [...COMMON, ...usageAttributesOf[type]];
+  if (keyType === pkcs11js.CKK_RSA) read.push(pkcs11js.CKA_MODULUS, pkcs11js.CKA_PUBLIC_EXPONENT);
+  else if (type === "secret") read.push(pkcs11js.CKA_VALUE_LEN);
+  else read.push(pkcs11js.CKA_EC_PARAMS);
+  return read;
+}
 
 export const ulong = (value: Buffer | undefined): number | undefined =>
   value === undefined || value.length === 0 ? undefined : Number(value.length >= 8 ? value.readBigUInt64LE(0) : value.readUInt32LE(0));
@@ -46,11 +55,15 @@ export const bool = (value: Buffer | undefined): boolean => value !== undefined 
 
 /** Reads a key object's attributes; undefined when the object is not a key. */
 export function readKeyAttributes(token: Token, handle: Handle): KeyAttributes | undefined {
-  const values = readOptionalAttributes(token, handle, READ);
-  const value = (attribute: number) => values[READ.indexOf(attribute)];
-  const type = TYPE_OF_CLASS.get(ulong(value(pkcs11js.CKA_CLASS)) ?? -1);
-  const keyType = ulong(value(pkcs11js.CKA_KEY_TYPE));
+  const [objectClass, keyTypeValue] = readOptionalAttributes(token, handle, [pkcs11js.CKA_CLASS, pkcs11js.CKA_KEY_TYPE]);
+  const type = TYPE_OF_CLASS.get(ulong(objectClass) ?? -1);
+  const keyType = ulong(keyTypeValue);
   if (type === undefined || keyType === undefined) return undefined;
+  const read = attributesToRead(type, keyType);
+  const values = readOptionalAttributes(token, handle, read);
+  const value = (attribute: number) => (read.includes(attribute) ? values[read.indexOf(attribute)] : undefined);
+  const [extractable] = type === "public" ? [undefined] : readOptionalAttributes(token, handle, [pkcs11js.CKA_EXTRACTABLE]);
+  const [sensitive] = type === "public" ? [undefined] : readOptionalAttributes(token, handle, [pkcs11js.CKA_SENSITIVE]);
   const usages = new Set<KeyUsage>();
   for (const [attribute, granted] of USAGE_ATTRIBUTES) {
     if (bool(value(attribute))) granted.forEach((usage) => usages.add(usage));
@@ -62,7 +75,7 @@ export function readKeyAttributes(token: Token, handle: Handle): KeyAttributes |
     label: value(pkcs11js.CKA_LABEL)?.toString("utf8") ?? "",
     persistent: bool(value(pkcs11js.CKA_TOKEN)),
     usages,
-    extractable: type === "public" || (bool(value(pkcs11js.CKA_EXTRACTABLE)) && !bool(value(pkcs11js.CKA_SENSITIVE))),
+    extractable: type === "public" || (bool(extractable) && !bool(sensitive)),
     ecParams: value(pkcs11js.CKA_EC_PARAMS),
     modulus: value(pkcs11js.CKA_MODULUS),
     publicExponent: value(pkcs11js.CKA_PUBLIC_EXPONENT),

@@ -21,11 +21,18 @@ export function setAttributesOnToken(token: Token, handle: Handle, changes: Temp
 const absent = new Set([pkcs11js.CKR_ATTRIBUTE_TYPE_INVALID, pkcs11js.CKR_ATTRIBUTE_SENSITIVE]);
 
 /**
- * Reads each attribute on its own, so that one the object lacks (or keeps secret) is undefined
- * instead of failing the whole read: objects other tools made carry whatever attributes they chose.
+ * Reads attributes an object may not have (or keeps secret), undefined for those: objects other
+ * tools made carry whatever attributes they chose. One call for the lot where the object has them
+ * all; otherwise (the token answers CKR_ATTRIBUTE_TYPE_INVALID or _SENSITIVE for the whole call)
+ * one call per attribute.
  */
 export function readOptionalAttributes(token: Token, handle: Handle, types: readonly number[]): (Buffer | undefined)[] {
   const pkcs11 = token.module.pkcs11;
+  try {
+    return pkcs11.C_GetAttributeValue(token.syncSession, handle, types.map((type) => ({ type }))).map((attribute) => attribute.value);
+  } catch (error) {
+    if (!absent.has(ckrOf(error) ?? -1)) throw error;
+  }
   return types.map((type) => {
     try {
       return pkcs11.C_GetAttributeValue(token.syncSession, handle, [{ type }])[0].value;
