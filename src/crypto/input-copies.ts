@@ -14,8 +14,10 @@ import { bufferSource } from "./arguments.js";
  */
 const MIN_POOLED = 64 * 1024;
 const MAX_POOLED = 8 * 1024 * 1024;
-/** Free buffers kept per size class. */
+/** Free buffers kept per size class, and in all: reuse must not become a standing cost. */
 const KEPT_PER_CLASS = 4;
+const KEPT_BYTES = 16 * 1024 * 1024;
+let keptBytes = 0;
 
 const free = new Map<number, Buffer[]>();
 
@@ -35,7 +37,9 @@ export function copyInput(value: unknown, method: string, position: number): Inp
   if (ArrayBuffer.isView(value) && value.buffer instanceof SharedArrayBuffer) return { bytes: bufferSource(value, method, position), release: noRelease };
   const view = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   const size = 2 ** Math.ceil(Math.log2(view.byteLength));
-  const memory = free.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+  const reused = free.get(size)?.pop();
+  if (reused) keptBytes -= size;
+  const memory = reused ?? Buffer.allocUnsafeSlow(size);
   const bytes = memory.subarray(0, view.byteLength);
   bytes.set(view);
   let released = false;
@@ -45,7 +49,10 @@ export function copyInput(value: unknown, method: string, position: number): Inp
       if (released) return;
       released = true;
       const kept = free.get(size) ?? [];
-      if (kept.length < KEPT_PER_CLASS) kept.push(memory);
+      if (kept.length < KEPT_PER_CLASS && keptBytes + size <= KEPT_BYTES) {
+        kept.push(memory);
+        keptBytes += size;
+      }
       free.set(size, kept);
     },
   };

@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificationRequest } from "@peculiar/asn1-csr";
 import { Certificate } from "@peculiar/asn1-x509";
@@ -24,8 +24,6 @@ export interface CertificateData {
   spki: Buffer;
   /** The key's bytes in the SPKI (the BIT STRING contents): what CKA_ID is derived from when no key on the token matches. */
   publicKeyBits: Buffer;
-  /** SHA-256 of the DER: the storage id's hex part (first 16 bytes). */
-  fingerprint: Buffer;
 }
 
 const PEM_LABELS: Record<string, CertificateKind> = {
@@ -106,7 +104,6 @@ function parseX509(der: Buffer): CertificateData {
     notAfter: tbs.validity.notAfter.getTime(),
     spki: Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo)),
     publicKeyBits: Buffer.from(tbs.subjectPublicKeyInfo.subjectPublicKey),
-    fingerprint: createHash("sha256").update(der).digest(),
   };
 }
 
@@ -120,7 +117,6 @@ function parseRequest(der: Buffer): CertificateData {
     subject: Buffer.from(AsnConvert.serialize(info.subject)),
     spki: Buffer.from(AsnConvert.serialize(info.subjectPKInfo)),
     publicKeyBits: Buffer.from(info.subjectPKInfo.subjectPublicKey),
-    fingerprint: createHash("sha256").update(der).digest(),
   };
 }
 

@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { commonNameOf, nameToString } from "./distinguished-names.js";
 import type { CertificateData } from "./certificate-data.js";
-import { formatId } from "./storage-ids.js";
+import { certificateId } from "./storage-ids.js";
 
 /** Where an item's data lives, reachable from inside the library only. */
 const itemData = new WeakMap<object, CertificateData>();
@@ -33,7 +33,7 @@ abstract class CryptoCertificateItem {
 
   /** The storage id this item has (or would have) on the token. */
   get id(): string {
-    return formatId(this.data.kind, this.data.fingerprint.subarray(0, 16).toString("hex"));
+    return certificateId(this.data.kind, this.data.der);
   }
 
   get subjectName(): string {

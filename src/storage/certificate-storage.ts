@@ -8,7 +8,7 @@ import { createObjectOnToken, destroyObject } from "../token/operations.js";
 import { readOptionalAttributes, setAttributesOnToken } from "../token/object-calls.js";
 import type { Token } from "../token/token.js";
 import { toTokenError } from "../token/token-error.js";
-import { dataError, notSupported, operationError } from "../webcrypto-errors.js";
+import { notSupported, operationError } from "../webcrypto-errors.js";
 import { fromPem, parseCertificateData, toPem, type CertificateData } from "./certificate-data.js";
 import { certificateDataOf, createCertificateItem, CryptoX509Certificate, type CryptoCertificate } from "./certificate-items.js";
 import { readKeyAttributes } from "./key-attributes.js";
@@ -16,7 +16,7 @@ import type { KeyStorage } from "./key-storage.js";
 import { publicKeyFingerprint, defaultSpkiAlgorithm } from "./spki-algorithm.js";
 import { findStoredCertificates, findStoredKeys, PKCS10_OBJECT_ID, REQUEST_APPLICATION, type StoredCertificate } from "./stored-objects.js";
 import { parseId, type CertificateKind } from "./storage-ids.js";
-import { isPkcs11Uri, objectQuery } from "./object-uris.js";
+import { isPkcs11Uri, objectQuery, onlyMatch } from "./object-uris.js";
 
 const ALL_KINDS: readonly CertificateKind[] = ["x509", "request"];
 /** The longest chain getChain follows, against loops of cross-signed certificates. */
@@ -248,10 +248,7 @@ export class CertificateStorage {
     const matches = (await findStoredCertificates(this.#token, kinds, isRequest)).filter(
       (stored) => (query.label === undefined || stored.label === query.label) && (query.ckaId === undefined || stored.ckaId.equals(query.ckaId)),
     );
-    if (matches.length > 1) {
-      throw dataError(`The PKCS#11 URI matches ${matches.length} stored items (${matches.map((stored) => stored.id).join(", ")}); add id= or type= to choose one`);
-    }
-    return matches[0];
+    return onlyMatch(matches, "items");
   }
 
   #dataOf(item: unknown, method: string): CertificateData {

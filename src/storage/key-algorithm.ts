@@ -1,6 +1,5 @@
 import { curves } from "../mechanisms/ec/curves.js";
 import { CKK_EC_EDWARDS, CKK_EC_MONTGOMERY, ed25519, x25519 } from "../mechanisms/ec/okp-curves.js";
-import { allHashes } from "../mechanisms/common/hashes.js";
 import type { NormalizedAlgorithm } from "../mechanisms/provider.js";
 import { pkcs11js } from "../token/pkcs11.js";
 import { dataError, invalidAccess, notSupported, syntaxError } from "../webcrypto-errors.js";
@@ -140,7 +139,7 @@ function rsaAlgorithm(attributes: KeyAttributes, wanted: string | undefined, has
     modulusLength,
     // Some tokens do not keep the exponent on private keys; 65537 is then by far the likeliest.
     publicExponent: new Uint8Array(attributes.publicExponent ?? [1, 0, 1]),
-    hash: { name: hash?.name ?? allHashes[1].name },
+    hash: { name: hash?.name ?? "SHA-256" },
   };
 }
 

@@ -13,7 +13,7 @@ import { readKeyAttributes, type KeyAttributes } from "./key-attributes.js";
 import { storedKeyShape, type KeyRequest } from "./key-algorithm.js";
 import { findStoredKeys, type StoredKey } from "./stored-objects.js";
 import { isKeyKind, parseId, type KeyKind } from "./storage-ids.js";
-import { isPkcs11Uri, objectQuery, objectUri } from "./object-uris.js";
+import { isPkcs11Uri, objectQuery, objectUri, onlyMatch } from "./object-uris.js";
 
 const ALL_KINDS: readonly KeyKind[] = ["private", "public", "secret"];
 
@@ -169,10 +169,7 @@ export class KeyStorage {
     const kinds = (query.kinds ?? ALL_KINDS).filter(isKeyKind);
     if (kinds.length === 0) throw new TypeError("The PKCS#11 URI names a certificate or data object; use certStorage");
     const matches = (await findStoredKeys(this.#token, kinds, query.ckaId)).filter((key) => query.label === undefined || key.attributes.label === query.label);
-    if (matches.length > 1) {
-      throw dataError(`The PKCS#11 URI matches ${matches.length} stored keys (${matches.map((key) => key.id).join(", ")}); add id= or type= to choose one`);
-    }
-    return matches[0];
+    return onlyMatch(matches, "keys");
   }
 
   async #idOf(attributes: KeyAttributes, handle: Buffer): Promise<string> {

@@ -1,6 +1,7 @@
 import { isPkcs11Uri, parsePkcs11Uri, percentEncode } from "../crypto/pkcs11-uri.js";
 import { trimPadded } from "../token/slot-selector.js";
 import type { Token } from "../token/token.js";
+import { dataError } from "../webcrypto-errors.js";
 import type { StoredKind } from "./storage-ids.js";
 
 /**
@@ -61,4 +62,12 @@ export function objectUri(token: Token, kind: StoredKind, label: string, ckaId: 
   if (ckaId.length > 0) parts.push(`id=${percentEncode(ckaId)}`);
   parts.push(`type=${TYPE_OF_KIND[kind]}`);
   return `pkcs11:${parts.join(";")}`;
+}
+
+/** The one item a URI matched; several are a DataError that lists them. */
+export function onlyMatch<T extends { id: string }>(matches: T[], what: string): T | undefined {
+  if (matches.length > 1) {
+    throw dataError(`The PKCS#11 URI matches ${matches.length} stored ${what} (${matches.map((match) => match.id).join(", ")}); add id= or type= to choose one`);
+  }
+  return matches[0];
 }

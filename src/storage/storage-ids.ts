@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Storage ids: what keys() lists and getItem() takes. They are stable across processes and
  * connections (no object handles in them, which a token may renumber), and say what kind of
@@ -38,6 +40,11 @@ export function parseId(id: unknown): ParsedId {
     );
   }
   return { kind: match[1] as StoredKind, hex: match[2], ordinal: match[3] === undefined ? 0 : Number(match[3]) };
+}
+
+/** A certificate's or request's id: its kind and the first 16 bytes of the SHA-256 of its DER. */
+export function certificateId(kind: CertificateKind, der: Buffer): string {
+  return formatId(kind, createHash("sha256").update(der).digest().subarray(0, 16).toString("hex"));
 }
 
 export const isKeyKind = (kind: StoredKind): kind is KeyKind => kind === "private" || kind === "public" || kind === "secret";

@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
 import { pkcs11js, type Handle, type Template } from "../token/pkcs11.js";
 import { findObjects } from "../token/operations.js";
 import { readOptionalAttributes } from "../token/object-calls.js";
 import type { Token } from "../token/token.js";
 import { readKeyAttributes, type KeyAttributes } from "./key-attributes.js";
-import { formatId, type CertificateKind, type KeyKind } from "./storage-ids.js";
+import { certificateId, formatId, type CertificateKind, type KeyKind } from "./storage-ids.js";
 
 /**
  * Finding what storage lists: persistent (CKA_TOKEN) key, certificate and request objects, with
@@ -66,7 +65,6 @@ export const PKCS10_OBJECT_ID = Buffer.from("06082a864886f70d010a", "hex");
 export const REQUEST_APPLICATION = "PKCS #10 certificate request";
 const LEGACY_REQUEST_LABEL = "X509 Request";
 
-export const fingerprintHex = (der: Buffer): string => createHash("sha256").update(der).digest().subarray(0, 16).toString("hex");
 
 export async function findStoredCertificates(
   token: Token,
@@ -83,7 +81,7 @@ export async function findStoredCertificates(
     for (const handle of await findObjects(token, template)) {
       const [der, label, ckaId] = readOptionalAttributes(token, handle, [pkcs11js.CKA_VALUE, pkcs11js.CKA_LABEL, pkcs11js.CKA_ID]);
       if (!der || der.length === 0) continue;
-      found.push({ id: formatId("x509", fingerprintHex(der)), kind: "x509", handle, der, label: label?.toString("utf8") ?? "", ckaId: ckaId ?? Buffer.alloc(0) });
+      found.push({ id: certificateId("x509", der), kind: "x509", handle, der, label: label?.toString("utf8") ?? "", ckaId: ckaId ?? Buffer.alloc(0) });
     }
   }
   if (kinds.includes("request")) {
@@ -96,7 +94,7 @@ export async function findStoredCertificates(
       const labelText = label?.toString("utf8") ?? "";
       const ours = objectId?.equals(PKCS10_OBJECT_ID) === true;
       if (!der || der.length === 0 || !(ours || labelText === LEGACY_REQUEST_LABEL) || !isRequest(der)) continue;
-      found.push({ id: formatId("request", fingerprintHex(der)), kind: "request", handle, der, label: labelText, ckaId: Buffer.alloc(0) });
+      found.push({ id: certificateId("request", der), kind: "request", handle, der, label: labelText, ckaId: Buffer.alloc(0) });
     }
   }
   return found;
